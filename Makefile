@@ -1,0 +1,65 @@
+# mmuvirt: fast memory virtualization for KVM, built as patch series on
+# Debian's Linux 6.1 and QEMU 7.2 and run as L0 (QEMU TCG, the emulated
+# CPU) -> L1 (Linux KVM host) -> L2 (Linux guest).
+#
+# Every target is a script in scripts/ that a user can run by hand; each
+# one is safe to re-run and does only the work that changed.
+
+SHELL := /bin/bash
+
+# How L1's KVM runs L2 for 'make run' and 'make shell': nested or shadow.
+MODE ?= nested
+
+.PHONY: all deps sources qemu kernel selftests rootfs run demo test shell \
+	export-patches clean help
+
+all: rootfs
+
+help:
+	@sed -n 's/^## //p' $(MAKEFILE_LIST)
+
+## make deps            install the Debian packages everything needs (root)
+deps:
+	scripts/deps
+
+## make sources         unpack Linux 6.1 and QEMU 7.2 into build/, apply the series
+sources: deps
+	scripts/sources
+
+## make qemu            build the patched QEMU (x86_64-softmmu, TCG + KVM)
+qemu: sources
+	scripts/build-qemu
+
+## make kernel          build the patched bzImage (L1 and L2) and UAPI headers
+kernel: sources
+	scripts/build-kernel
+
+## make selftests       build the upstream KVM selftests and ours
+selftests: kernel
+	scripts/build-selftests
+
+## make rootfs          build the L1 and L2 initramfs images
+rootfs: kernel qemu selftests
+	scripts/build-rootfs
+
+## make run             all of the above, then boot L1 and L2 and run the demo
+run: all
+	scripts/boot-l1 -n $(MODE) -t 1200 demo
+
+demo: run
+
+## make test            all of the above, then the tests in L1 and L2 (ends "N passed, N failed")
+test: all
+	scripts/run-tests
+
+## make shell           an interactive L1 console (MODE=shadow for npt=0)
+shell: all
+	scripts/boot-l1 -n $(MODE) -i shell
+
+## make export-patches  turn commits in build/linux and build/qemu back into the series
+export-patches:
+	scripts/export-patches
+
+## make clean           remove build/ (the ccache in /var/cache stays)
+clean:
+	rm -rf build

@@ -1,0 +1,63 @@
+# shellcheck shell=sh
+# Helpers for the L1 jobs.  Every check prints one line
+#   MMUVIRT-RESULT: PASS|FAIL|SKIP NAME [# reason]
+# that scripts/run-tests on the build machine counts.
+
+result() {
+	_r=$1 _n=$2
+	shift 2
+	[ "$_r" != FAIL ] || : >>/tmp/mmuvirt-failed
+	if [ $# -gt 0 ]; then
+		echo "MMUVIRT-RESULT: $_r $_n # $*"
+	else
+		echo "MMUVIRT-RESULT: $_r $_n"
+	fi
+}
+
+paging_mode() {
+	case $(cat /sys/module/kvm_amd/parameters/npt 2>/dev/null) in
+	Y | 1) echo nested ;;
+	N | 0) echo shadow ;;
+	*) echo none ;;
+	esac
+}
+
+# run_ksft NAME TIMEOUT CMD...: run a kselftest-style program; exit 0 is a
+# pass, 4 (KSFT_SKIP) a skip, anything else a failure.
+run_ksft() {
+	_n=$1 _t=$2
+	shift 2
+	echo "L1: == $_n ($*)"
+	_s=$(date +%s)
+	timeout "$_t" "$@" </dev/null
+	_rc=$?
+	_d=$(($(date +%s) - _s))
+	case $_rc in
+	0) result PASS "$_n" "${_d}s" ;;
+	4) result SKIP "$_n" "skipped by the test (${_d}s)" ;;
+	124 | 143) result FAIL "$_n" "timed out after ${_t}s" ;;
+	*) result FAIL "$_n" "exit $_rc after ${_d}s" ;;
+	esac
+}
+
+# l2_memcheck NAME: boot L2, run the memcheck workload, compare its
+# checksum with the one computed natively on the build machine.
+l2_memcheck() {
+	_n=$1 _log=/tmp/$1.log
+	_want=$(cat /mmuvirt/memcheck.expected)
+	_args=$(echo "$_want" | sed -n 's/^memcheck: mib=\([0-9]*\) procs=\([0-9]*\) rounds=\([0-9]*\) .*/\1:\2:\3/p')
+	run-l2 -t 900 -o "$_log" "memcheck:$_args"
+	_rc=$?
+	if [ $_rc -ne 0 ]; then
+		result FAIL "$_n" "L2 exit $_rc"
+	elif ! grep -qxF "$_want" "$_log"; then
+		result FAIL "$_n" "checksum differs: want '$_want', got '$(grep '^memcheck:' "$_log")'"
+	else
+		result PASS "$_n" "$(paging_mode) paging, checksum matches the native run"
+	fi
+}
+
+# The exit status of a job: non-zero when any check failed.
+job_status() {
+	[ ! -e /tmp/mmuvirt-failed ]
+}

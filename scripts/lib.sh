@@ -1,0 +1,75 @@
+# shellcheck shell=bash
+# Common helpers for the scripts in this directory.  Source it; it sets
+# the paths every script agrees on.  All paths may be overridden from the
+# environment so that a developer can keep trees elsewhere.
+
+TOP=${TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+BUILD=${BUILD:-$TOP/build}
+LINUX_SRC=${LINUX_SRC:-$BUILD/linux}
+LINUX_OBJ=${LINUX_OBJ:-$BUILD/linux-obj}
+QEMU_SRC=${QEMU_SRC:-$BUILD/qemu}
+QEMU_OBJ=${QEMU_OBJ:-$BUILD/qemu-obj}
+QEMU_BIN=${QEMU_BIN:-$QEMU_OBJ/qemu-system-x86_64}
+KSFT_OBJ=${KSFT_OBJ:-$BUILD/kselftest-kvm}
+SELFTEST_OBJ=${SELFTEST_OBJ:-$BUILD/selftests}
+ROOTFS_OBJ=${ROOTFS_OBJ:-$BUILD/rootfs}
+BZIMAGE=${BZIMAGE:-$LINUX_OBJ/arch/x86/boot/bzImage}
+L1_INITRD=${L1_INITRD:-$ROOTFS_OBJ/l1.cpio.gz}
+L2_INITRD=${L2_INITRD:-$ROOTFS_OBJ/l2.cpio.gz}
+LOGDIR=${LOGDIR:-$BUILD/logs}
+
+# ccache lives outside the work tree so that fresh clones share it.  The
+# base dir rewrites absolute paths so that a clone in another directory
+# still hits.
+export CCACHE_DIR=${CCACHE_DIR:-/var/cache/mmuvirt-ccache}
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$TOP}
+export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-true}
+export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
+
+JOBS=${JOBS:-$(nproc)}
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# step NAME CMD...: run a step, print its wall time.
+step() {
+	local name=$1 t0 rc=0
+	shift
+	t0=$(date +%s)
+	log "$name: start"
+	"$@" || rc=$?
+	log "$name: $([ $rc -eq 0 ] && echo done || echo "FAILED (rc=$rc)") in $(($(date +%s) - t0)) s"
+	return $rc
+}
+
+# run_logged LOGFILE CMD...: run a long command with its output in a log
+# file, printing a progress line every 30 s and the log's tail on failure.
+run_logged() {
+	local logf=$1 pid rc=0 n=0
+	shift
+	mkdir -p "$(dirname "$logf")"
+	"$@" >"$logf" 2>&1 &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 1
+		n=$((n + 1))
+		if [ $((n % 30)) -eq 0 ]; then
+			log "  ... ${n}s: $(tail -n 1 "$logf" | cut -c1-100)"
+		fi
+	done
+	wait "$pid" || rc=$?
+	if [ $rc -ne 0 ]; then
+		echo "---- last 40 lines of $logf ----" >&2
+		tail -n 40 "$logf" >&2
+		echo "---- end of $logf ----" >&2
+	fi
+	return $rc
+}
+
+need() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 ||
+			die "'$c' not found: run 'make deps' (scripts/deps) first"
+	done
+}

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * paging_mode_test
+ *
+ * Foundation check for the L1 host: KVM runs in the paging mode the
+ * harness asked for (nested paging or shadow paging under kvm_amd), and a
+ * guest that touches many pages sees exactly what the host sees through
+ * that MMU, both ways, with every page mapped by KVM.
+ *
+ * usage: paging_mode_test [-m nested|shadow] [-p pages]
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "test_util.h"
+#include "kvm_util.h"
+#include "processor.h"
+
+#define TEST_SLOT	10
+#define TEST_GPA	0xc0000000UL
+#define TEST_GVA	0xc0000000UL
+#define PAGE		4096UL
+
+static uint64_t pattern(uint64_t seed, uint64_t i)
+{
+	return (seed ^ (i * 0x9e3779b97f4a7c15ULL)) | 1;
+}
+
+/*
+ * Stage 1: write one word per page at an offset that moves through the
+ * page, so that every cache line and page of the region is touched.
+ * Stage 2: read back what the host wrote in between.
+ */
+static void guest_code(uint64_t npages, uint64_t seed)
+{
+	uint64_t i, sum = 0, want = 0;
+
+	for (i = 0; i < npages; i++) {
+		volatile uint64_t *p = (uint64_t *)(TEST_GVA + i * PAGE +
+						    (i * 64) % PAGE);
+		*p = pattern(seed, i);
+	}
+	GUEST_SYNC(1);
+
+	for (i = 0; i < npages; i++) {
+		volatile uint64_t *p = (uint64_t *)(TEST_GVA + i * PAGE);
+
+		sum += *p;
+		want += ~pattern(seed, i);
+	}
+	GUEST_ASSERT_EQ(sum, want);
+	GUEST_DONE();
+}
+
+static const char *kvm_amd_mode(void)
+{
+	char c = 0;
+	int fd = open("/sys/module/kvm_amd/parameters/npt", O_RDONLY);
+
+	__TEST_REQUIRE(fd >= 0, "kvm_amd is not loaded");
+	TEST_ASSERT(read(fd, &c, 1) == 1, "read kvm_amd npt parameter");
+	close(fd);
+	return c == 'Y' || c == '1' ? "nested" : "shadow";
+}
+
+static void run_stage(struct kvm_vcpu *vcpu, uint64_t want)
+{
+	struct ucall uc;
+
+	vcpu_run(vcpu);
+	TEST_ASSERT(vcpu->run->exit_reason == KVM_EXIT_IO,
+		    "exit_reason %u (%s), wanted KVM_EXIT_IO",
+		    vcpu->run->exit_reason,
+		    exit_reason_str(vcpu->run->exit_reason));
+
+	switch (get_ucall(vcpu, &uc)) {
+	case UCALL_ABORT:
+		REPORT_GUEST_ASSERT_2(uc, "sum 0x%lx, want 0x%lx");
+		break;
+	case UCALL_SYNC:
+		TEST_ASSERT(want == UCALL_SYNC && uc.args[1] == 1,
+			    "got SYNC stage %lu, wanted ucall %lu",
+			    uc.args[1], want);
+		break;
+	case UCALL_DONE:
+		TEST_ASSERT(want == UCALL_DONE, "got DONE, wanted ucall %lu",
+			    want);
+		break;
+	default:
+		TEST_FAIL("unknown ucall %lu", uc.cmd);
+	}
+}
+
+int main(int argc, char *argv[])
+{
+	const char *want_mode = NULL, *mode;
+	uint64_t npages = 1024, seed = 0x5eed0f1a2b3c4d5eULL, i, mapped;
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "m:p:")) != -1) {
+		switch (opt) {
+		case 'm':
+			want_mode = optarg;
+			break;
+		case 'p':
+			npages = strtoull(optarg, NULL, 0);
+			break;
+		default:
+			fprintf(stderr, "usage: %s [-m nested|shadow] [-p pages]\n",
+				argv[0]);
+			exit(KSFT_FAIL);
+		}
+	}
+	TEST_ASSERT(npages >= 1 && npages <= 65536,
+		    "pages %lu out of range 1..65536", npages);
+
+	ksft_print_header();
+	ksft_set_plan(3);
+
+	mode = kvm_amd_mode();
+	if (want_mode)
+		TEST_ASSERT(!strcmp(mode, want_mode),
+			    "kvm_amd runs in %s mode, the harness asked for %s",
+			    mode, want_mode);
+	ksft_test_result_pass("kvm_amd paging mode is %s\n", mode);
+
+	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, TEST_GPA,
+				    TEST_SLOT, npages, 0);
+	virt_map(vm, TEST_GVA, TEST_GPA, npages);
+	vcpu_args_set(vcpu, 2, npages, seed);
+
+	run_stage(vcpu, UCALL_SYNC);
+	for (i = 0; i < npages; i++) {
+		uint64_t *p = addr_gpa2hva(vm, TEST_GPA + i * PAGE +
+					       (i * 64) % PAGE);
+
+		TEST_ASSERT(*p == pattern(seed, i),
+			    "page %lu: host sees 0x%lx, guest wrote 0x%lx",
+			    i, *p, pattern(seed, i));
+		*(uint64_t *)addr_gpa2hva(vm, TEST_GPA + i * PAGE) =
+			~pattern(seed, i);
+	}
+	mapped = vm_get_stat(vm, "pages_4k") +
+		 512 * vm_get_stat(vm, "pages_2m") +
+		 512 * 512 * vm_get_stat(vm, "pages_1g");
+	TEST_ASSERT(mapped >= npages,
+		    "KVM maps %lu 4K-equivalent pages, guest touched %lu",
+		    mapped, npages);
+	ksft_test_result_pass("guest writes seen by host (%lu pages, %lu mapped)\n",
+			      npages, mapped);
+
+	run_stage(vcpu, UCALL_DONE);
+	ksft_test_result_pass("host writes seen by guest\n");
+
+	kvm_vm_free(vm);
+	ksft_exit_pass();
+}
