@@ -18,6 +18,7 @@
 #include "test_util.h"
 #include "kvm_util.h"
 #include "processor.h"
+#include "mmuvirt_util.h"
 
 #define TEST_SLOT	10
 #define TEST_GPA	0xc0000000UL
@@ -69,29 +70,12 @@ static const char *kvm_amd_mode(void)
 static void run_stage(struct kvm_vcpu *vcpu, uint64_t want)
 {
 	struct ucall uc;
+	uint64_t cmd = vcpu_run_to_ucall(vcpu, &uc);
 
-	vcpu_run(vcpu);
-	TEST_ASSERT(vcpu->run->exit_reason == KVM_EXIT_IO,
-		    "exit_reason %u (%s), wanted KVM_EXIT_IO",
-		    vcpu->run->exit_reason,
-		    exit_reason_str(vcpu->run->exit_reason));
-
-	switch (get_ucall(vcpu, &uc)) {
-	case UCALL_ABORT:
-		REPORT_GUEST_ASSERT_2(uc, "sum 0x%lx, want 0x%lx");
-		break;
-	case UCALL_SYNC:
-		TEST_ASSERT(want == UCALL_SYNC && uc.args[1] == 1,
-			    "got SYNC stage %lu, wanted ucall %lu",
-			    uc.args[1], want);
-		break;
-	case UCALL_DONE:
-		TEST_ASSERT(want == UCALL_DONE, "got DONE, wanted ucall %lu",
-			    want);
-		break;
-	default:
-		TEST_FAIL("unknown ucall %lu", uc.cmd);
-	}
+	TEST_ASSERT(cmd == want, "got ucall %lu, wanted ucall %lu", cmd, want);
+	if (cmd == UCALL_SYNC)
+		TEST_ASSERT(uc.args[1] == 1, "got SYNC stage %lu, wanted 1",
+			    uc.args[1]);
 }
 
 int main(int argc, char *argv[])

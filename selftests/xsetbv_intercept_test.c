@@ -18,6 +18,7 @@
 #include "test_util.h"
 #include "kvm_util.h"
 #include "processor.h"
+#include "mmuvirt_util.h"
 
 #define XCR0_FP		(1ull << 0)
 #define XCR0_SSE	(1ull << 1)
@@ -66,20 +67,8 @@ int main(int argc, char *argv[])
 	ksft_set_plan(2);
 
 	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
-	vcpu_run(vcpu);
-	TEST_ASSERT(vcpu->run->exit_reason == KVM_EXIT_IO,
-		    "exit_reason %u (%s), wanted KVM_EXIT_IO",
-		    vcpu->run->exit_reason,
-		    exit_reason_str(vcpu->run->exit_reason));
-	switch (get_ucall(vcpu, &uc)) {
-	case UCALL_SYNC:
-		break;
-	case UCALL_ABORT:
-		REPORT_GUEST_ASSERT(uc);
-		break;
-	default:
-		TEST_FAIL("unexpected ucall %lu", uc.cmd);
-	}
+	TEST_ASSERT(vcpu_run_to_ucall(vcpu, &uc) == UCALL_SYNC,
+		    "unexpected ucall %lu", uc.cmd);
 	xcr0 = uc.args[2];
 
 	memset(&xcrs, 0, sizeof(xcrs));
