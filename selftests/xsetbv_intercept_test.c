@@ -58,7 +58,7 @@ int main(int argc, char *argv[])
 	struct kvm_xcrs xcrs;
 	struct kvm_vm *vm;
 	struct ucall uc;
-	uint64_t xcr0;
+	uint64_t xcr0, cmd;
 
 	TEST_REQUIRE(kvm_cpu_has(X86_FEATURE_XSAVE));
 	TEST_REQUIRE(kvm_has_cap(KVM_CAP_XCRS));
@@ -67,8 +67,8 @@ int main(int argc, char *argv[])
 	ksft_set_plan(2);
 
 	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
-	TEST_ASSERT(vcpu_run_to_ucall(vcpu, &uc) == UCALL_SYNC,
-		    "unexpected ucall %lu", uc.cmd);
+	cmd = vcpu_run_to_ucall(vcpu, &uc);
+	TEST_ASSERT(cmd == UCALL_SYNC, "unexpected ucall %lu", cmd);
 	xcr0 = uc.args[2];
 
 	memset(&xcrs, 0, sizeof(xcrs));
