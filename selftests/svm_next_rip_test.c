@@ -9,10 +9,14 @@
  * intercepted instructions with next_rip instead of decoding them, and
  * passes next_rip on to nested hypervisors, which is what this test
  * observes: L1 runs L2, intercepts VMMCALL, a CPUID with a redundant
- * prefix, RDMSR and #UD, and checks next_rip after each exit.  L1 then
- * resumes L2 at next_rip, so a wrong value also derails L2.
+ * prefix, RDMSR, #UD and #BP, and checks next_rip after each exit.  L1
+ * then resumes L2 at next_rip, so a wrong value also derails L2.
  *
- * QEMU 7.2's TCG has no NRIP save; qemu-patches/ adds it.
+ * INT3 must exit through the #BP exception intercept (not the INTn one),
+ * with next_rip past it.
+ *
+ * QEMU 7.2's TCG has no NRIP save and treats INT3 as INTn for SVM;
+ * qemu-patches/ fixes both.
  */
 #include <stdio.h>
 
@@ -27,7 +31,7 @@
 
 /* Labels after each intercepted instruction of l2_guest_code(). */
 extern char l2_after_vmmcall[], l2_after_cpuid[], l2_after_rdmsr[],
-	    l2_at_ud2[];
+	    l2_at_ud2[], l2_after_int3[];
 
 static noinline void l2_guest_code(void)
 {
@@ -40,6 +44,8 @@ static noinline void l2_guest_code(void)
 		     "l2_after_rdmsr:\n"
 		     "l2_at_ud2:\n\t"
 		     "ud2\n\t"
+		     "int3\n"
+		     "l2_after_int3:\n\t"
 		     "vmmcall\n\t"
 		     : : "a" (0), "c" (TEST_MSR) : "rbx", "rdx", "memory");
 }
@@ -66,7 +72,7 @@ static void l1_guest_code(struct svm_test_data *svm)
 			  &l2_guest_stack[L2_GUEST_STACK_SIZE]);
 	vmcb->control.intercept |= BIT_ULL(INTERCEPT_CPUID) |
 				   BIT_ULL(INTERCEPT_MSR_PROT);
-	vmcb->control.intercept_exceptions |= BIT(UD_VECTOR);
+	vmcb->control.intercept_exceptions |= BIT(UD_VECTOR) | BIT(BP_VECTOR);
 	/* Two bits per MSR in the first 2K of the map: read, then write. */
 	((uint8_t *)svm->msr)[TEST_MSR * 2 / 8] |= 1 << (TEST_MSR * 2 % 8);
 
@@ -80,6 +86,10 @@ static void l1_guest_code(struct svm_test_data *svm)
 	l1_expect_exit(svm, SVM_EXIT_EXCP_BASE + UD_VECTOR, 0);
 	GUEST_ASSERT_2(vmcb->save.rip == (uint64_t)l2_at_ud2,
 		       vmcb->save.rip, (uint64_t)l2_at_ud2);
+	vmcb->save.rip += 2;
+	/* INT3 is the #BP exception for SVM, and saves next_rip. */
+	l1_expect_exit(svm, SVM_EXIT_EXCP_BASE + BP_VECTOR,
+		       (uint64_t)l2_after_int3);
 	GUEST_DONE();
 }
 
@@ -104,7 +114,7 @@ int main(int argc, char *argv[])
 
 	cmd = vcpu_run_to_ucall(vcpu, &uc);
 	TEST_ASSERT(cmd == UCALL_DONE, "unexpected ucall %lu", cmd);
-	ksft_test_result_pass("next_rip after VMMCALL, CPUID, RDMSR and #UD\n");
+	ksft_test_result_pass("next_rip after VMMCALL, CPUID, RDMSR, #UD and INT3\n");
 
 	kvm_vm_free(vm);
 	ksft_exit_pass();
