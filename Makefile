@@ -7,10 +7,12 @@
 
 SHELL := /bin/bash
 
-# How L1's KVM runs L2 for 'make run' and 'make shell': nested or shadow.
+# How L1's KVM runs L2 for 'make shell': nested or shadow.  'make run'
+# runs the demo once in each of MODES.
 MODE ?= nested
+MODES ?= nested shadow
 
-.PHONY: all deps sources qemu kernel selftests rootfs run demo test shell \
+.PHONY: all deps sources qemu kernel selftests rootfs run demo test shell mmu-table \
 	export-patches clean help
 
 all: rootfs
@@ -42,15 +44,19 @@ selftests: kernel
 rootfs: kernel qemu selftests
 	scripts/build-rootfs
 
-## make run             all of the above, then boot L1 and L2 and run the demo
+## make run             all of the above, then boot L1 and L2 and run the demo (nested and shadow)
 run: all
-	scripts/boot-l1 -n $(MODE) -t 1200 demo
+	for m in $(MODES); do scripts/boot-l1 -n $$m -t 1200 demo || exit; done
 
 demo: run
 
 ## make test            all of the above, then the tests in L1 and L2 (ends "N passed, N failed")
 test: all
 	scripts/run-tests
+
+## make mmu-table      the README's page-walk table: memcheck native, nested, shadow (4 L1 boots)
+mmu-table: all
+	scripts/mmu-table -R
 
 ## make shell           an interactive L1 console (MODE=shadow for npt=0)
 shell: all

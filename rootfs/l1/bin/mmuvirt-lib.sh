@@ -40,13 +40,16 @@ run_ksft() {
 	esac
 }
 
-# l2_memcheck NAME: boot L2, run the memcheck workload, compare its
-# checksum with the one computed natively on the build machine.
+# l2_memcheck NAME [WRAPPER...]: boot L2, run the memcheck workload,
+# compare its checksum with the one computed natively on the build
+# machine.  With WRAPPER, run-l2 runs under it, e.g.
+#   l2_memcheck NAME mmu-count -b guest -q -o FILE --
 l2_memcheck() {
 	_n=$1 _log=/tmp/$1.log
+	shift
 	_want=$(cat /mmuvirt/memcheck.expected)
 	_args=$(echo "$_want" | sed -n 's/^memcheck: mib=\([0-9]*\) procs=\([0-9]*\) rounds=\([0-9]*\) .*/\1:\2:\3/p')
-	run-l2 -t 900 -o "$_log" "memcheck:$_args"
+	"$@" run-l2 -t 900 -o "$_log" "memcheck:$_args"
 	_rc=$?
 	if [ $_rc -ne 0 ]; then
 		result FAIL "$_n" "L2 exit $_rc"
@@ -55,6 +58,21 @@ l2_memcheck() {
 	else
 		result PASS "$_n" "$(paging_mode) paging, checksum matches the native run"
 	fi
+}
+
+# mmu_counters: succeed when the emulated CPU has the page-walk counters
+# (MMUCNT) and mmu-count can use them; otherwise print why not.
+mmu_counters() {
+	_why=$(mmu-count -q -o /dev/null -- true 2>&1) && return 0
+	echo "${_why#mmu-count: }"
+	return 1
+}
+
+# mmu_fields FILE BANK: the counters of BANK that mmu-count wrote to FILE
+# ("walks=... refs_per_walk=..."), or why there are none.
+mmu_fields() {
+	sed -n "s/^mmu-count: bank=$2 //p" "$1" 2>/dev/null | grep . ||
+		echo "no counters (mmu-count failed, see above)"
 }
 
 # The exit status of a job: non-zero when any check failed.
