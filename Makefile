@@ -12,7 +12,14 @@ SHELL := /bin/bash
 MODE ?= nested
 MODES ?= nested shadow
 
+# What 'make bench' runs (Documentation/bench.rst).
+CONFIGS ?= native nested shadow
+WORKLOADS ?= gups pagerank memcached
+SIZE ?= default
+REPEAT ?= 3
+
 .PHONY: all deps sources qemu kernel selftests rootfs run demo test shell mmu-table \
+	bench bench-smoke \
 	export-patches clean help
 
 all: rootfs
@@ -53,6 +60,14 @@ demo: run
 ## make test            all of the above, then the tests in L1 and L2 (ends "N passed, N failed")
 test: all
 	scripts/run-tests
+
+## make bench          the benchmarks in every configuration: results/bench*.{csv,md,png} (CONFIGS=, WORKLOADS=, SIZE=, REPEAT=)
+bench: all
+	scripts/bench -c "$(CONFIGS)" -w "$(WORKLOADS)" -s $(SIZE) -r $(REPEAT) -R
+
+## make bench-smoke    tiny benchmark runs, checked for sanity (part of make test)
+bench-smoke: all
+	scripts/bench -s smoke -r 1 -k -o build/bench-smoke
 
 ## make mmu-table      the README's page-walk table: memcheck native, nested, shadow (4 L1 boots)
 mmu-table: all

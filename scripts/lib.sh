@@ -73,3 +73,17 @@ need() {
 			die "'$c' not found: run 'make deps' (scripts/deps) first"
 	done
 }
+
+# readme_table NAME FILE: replace the text between the lines
+# "<!-- NAME begin -->" and "<!-- NAME end -->" of README.md with FILE.
+readme_table() {
+	python3 - "$TOP/README.md" "$1" "$2" <<'EOF'
+import sys
+readme, name, table = sys.argv[1], sys.argv[2], open(sys.argv[3]).read()
+text = open(readme).read()
+begin, end = "<!-- %s begin -->\n" % name, "<!-- %s end -->" % name
+i, j = text.index(begin) + len(begin), text.index(end)
+open(readme, "w").write(text[:i] + table + text[j:])
+EOF
+	log "updated the $1 table in README.md"
+}
