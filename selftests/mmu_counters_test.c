@@ -37,25 +37,7 @@
 #include "kvm_util.h"
 #include "processor.h"
 #include "mmuvirt_util.h"
-
-#define MMUCNT_LEAF		0x80000030u
-
-#define MSR_MMUCNT_CTL		0xc0011f00u
-#define MSR_MMUCNT_HOST		0xc0011f10u
-#define MSR_MMUCNT_GUEST	0xc0011f20u
-#define MMUCNT_CTL_EN		BIT_ULL(0)
-#define MMUCNT_CTL_RESET	BIT_ULL(63)
-
-enum {
-	CNT_WALKS,
-	CNT_WALKS_FETCH,
-	CNT_STLB_HITS,
-	CNT_REFS_GUEST,
-	CNT_REFS_NESTED,
-	CNT_WALK_FAULTS,
-	CNT_WALKS_LARGE,
-	NR_COUNTERS
-};
+#include "mmucnt.h"
 
 /* The data of the test, in memslots of their own. */
 #define SLOT_4K		10

@@ -32,28 +32,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define MMUCNT_LEAF		0x80000030u
-#define MMUCNT_CPUID_BIT	(1u << 0)
-
-#define MSR_MMUCNT_CTL		0xc0011f00u
-#define MSR_MMUCNT_HOST		0xc0011f10u
-#define MSR_MMUCNT_GUEST	0xc0011f20u
-#define MMUCNT_CTL_EN		(1ULL << 0)
-#define MMUCNT_CTL_RESET	(1ULL << 63)
+#include "mmucnt.h"
 
 #define MAX_CPUS		4096
-
-/* The counter indices of a bank, in MSR order. */
-enum {
-	CNT_WALKS,
-	CNT_WALKS_FETCH,
-	CNT_STLB_HITS,
-	CNT_REFS_GUEST,
-	CNT_REFS_NESTED,
-	CNT_WALK_FAULTS,
-	CNT_WALKS_LARGE,
-	NR_COUNTERS
-};
 
 /* Field names as printed, in MSR order. */
 static const char *const field_name[NR_COUNTERS] = {

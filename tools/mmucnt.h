@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The page-walk counters of the emulated CPU (MMUCNT), as specified in
+ * Documentation/hw/mmu-extensions.rst: the CPUID leaf, the MSRs and the
+ * counter indices of a bank.  Shared by tools/mmu-count.c and
+ * selftests/mmu_counters_test.c.
+ */
+#ifndef MMUVIRT_MMUCNT_H
+#define MMUVIRT_MMUCNT_H
+
+#define MMUCNT_LEAF		0x80000030u
+#define MMUCNT_CPUID_BIT	(1u << 0)
+
+#define MSR_MMUCNT_CTL		0xc0011f00u
+#define MSR_MMUCNT_HOST		0xc0011f10u
+#define MSR_MMUCNT_GUEST	0xc0011f20u
+#define MMUCNT_CTL_EN		(1ULL << 0)
+#define MMUCNT_CTL_RESET	(1ULL << 63)
+
+/* The counter indices of a bank, in MSR order. */
+enum {
+	CNT_WALKS,
+	CNT_WALKS_FETCH,
+	CNT_STLB_HITS,
+	CNT_REFS_GUEST,
+	CNT_REFS_NESTED,
+	CNT_WALK_FAULTS,
+	CNT_WALKS_LARGE,
+	NR_COUNTERS
+};
+
+#endif /* MMUVIRT_MMUCNT_H */
