@@ -38,6 +38,7 @@
 #include "processor.h"
 #include "mmuvirt_util.h"
 #include "mmucnt.h"
+#include "msr_dev.h"
 
 /* The data of the test, in memslots of their own. */
 #define SLOT_4K		10
@@ -132,39 +133,6 @@ static uint64_t expected_sum(const struct phase *ph)
 	for (k = 0; k < ph->touches; k++)
 		sum += lcg_next(&x) % ph->npages;
 	return sum;
-}
-
-static int msr_fd = -1;
-
-static int __msr_read(uint32_t msr, uint64_t *val)
-{
-	ssize_t r = pread(msr_fd, val, sizeof(*val), msr);
-
-	return r == sizeof(*val) ? 0 : r < 0 ? -errno : -EIO;
-}
-
-static int __msr_write(uint32_t msr, uint64_t val)
-{
-	ssize_t r = pwrite(msr_fd, &val, sizeof(val), msr);
-
-	return r == sizeof(val) ? 0 : r < 0 ? -errno : -EIO;
-}
-
-static uint64_t msr_read(uint32_t msr)
-{
-	uint64_t val = 0;
-	int r = __msr_read(msr, &val);
-
-	TEST_ASSERT(!r, "rdmsr 0x%x on CPU 0: %s", msr, strerror(-r));
-	return val;
-}
-
-static void msr_write(uint32_t msr, uint64_t val)
-{
-	int r = __msr_write(msr, val);
-
-	TEST_ASSERT(!r, "wrmsr 0x%x <- 0x%lx on CPU 0: %s", msr, val,
-		    strerror(-r));
 }
 
 struct counts {
@@ -467,11 +435,15 @@ static void test_random(struct kvm_vm *vm, struct kvm_vcpu *vcpu, bool npt,
 			 reach);
 }
 
-/* e. Reserved MSRs and CTL bits #GP (EIO); the counters still work. */
-static void test_bad_msrs(void)
+/*
+ * e. Reserved MSRs and CTL bits #GP (EIO); the counters still work.  The
+ * bank has @nr counters: more with direct segments.
+ */
+static void test_bad_msrs(uint32_t nr)
 {
-	static const uint32_t reserved[] = {
-		MSR_MMUCNT_HOST + 7, MSR_MMUCNT_GUEST + 7, MSR_MMUCNT_GUEST + 15,
+	const uint32_t reserved[] = {
+		MSR_MMUCNT_HOST + nr, MSR_MMUCNT_GUEST + nr,
+		MSR_MMUCNT_GUEST + 15,
 	};
 	uint64_t val;
 	unsigned int i;
@@ -548,7 +520,6 @@ int main(int argc, char *argv[])
 	const char *no_thp;
 	struct kvm_vm *vm;
 	struct ucall uc;
-	cpu_set_t cpus;
 	uint64_t reach;
 	bool npt;
 
@@ -567,13 +538,7 @@ int main(int argc, char *argv[])
 		       ecx >> 16, (edx >> 8) & 0xff, reach);
 
 	/* The counters are per CPU: stay on CPU 0 with the vCPU. */
-	CPU_ZERO(&cpus);
-	CPU_SET(0, &cpus);
-	TEST_ASSERT(!sched_setaffinity(0, sizeof(cpus), &cpus),
-		    "pin to CPU 0: %s", strerror(errno));
-	msr_fd = open("/dev/cpu/0/msr", O_RDWR);
-	TEST_ASSERT(msr_fd >= 0, "open /dev/cpu/0/msr: %s (CONFIG_X86_MSR, root)",
-		    strerror(errno));
+	msr_dev_open(0);
 
 	ksft_set_plan(5);
 	npt = kvm_amd_npt();
@@ -599,7 +564,7 @@ int main(int argc, char *argv[])
 	test_seq_thp(vm, vcpu, npt, no_thp);
 	test_seq_2m(vm, vcpu, npt, no_thp);
 	test_random(vm, vcpu, npt, reach, ebx & 0xffff);
-	test_bad_msrs();
+	test_bad_msrs(eax & DSEG_CPUID_BIT ? NR_COUNTERS_DSEG : NR_COUNTERS);
 
 	kvm_vm_free(vm);
 	close(msr_fd);

@@ -26,7 +26,23 @@ enum {
 	CNT_REFS_NESTED,
 	CNT_WALK_FAULTS,
 	CNT_WALKS_LARGE,
-	NR_COUNTERS
+	NR_COUNTERS,
+	/* With direct segments (DSEG_CPUID_BIT) the bank goes on: */
+	CNT_DSEG_CHECKS = NR_COUNTERS,
+	CNT_DSEG_GUEST_HITS,
+	CNT_DSEG_VMM_HITS,
+	CNT_DSEG_ESCAPES,
+	CNT_DSEG_FALSE_ESCAPES,
+	NR_COUNTERS_DSEG
 };
+
+/* Direct segments: the CPUID bit and the guest segment's MSRs */
+#define DSEG_CPUID_BIT		(1u << 1)
+#define MSR_DSEG_CTL		0xc0011f30u
+#define MSR_DSEG_BASE		0xc0011f31u
+#define MSR_DSEG_LIMIT		0xc0011f32u
+#define MSR_DSEG_OFFSET		0xc0011f33u
+#define MSR_DSEG_FILTER0	0xc0011f34u
+#define DSEG_CTL_EN		(1ULL << 0)
 
 #endif /* MMUVIRT_MMUCNT_H */
