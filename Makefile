@@ -13,12 +13,12 @@ MODE ?= nested
 MODES ?= nested shadow
 
 # What 'make bench' runs (Documentation/bench.rst).
-CONFIGS ?= native nested shadow
+CONFIGS ?= native nested shadow vmm-direct
 WORKLOADS ?= gups pagerank memcached
 SIZE ?= default
 REPEAT ?= 3
 
-.PHONY: all deps sources qemu kernel selftests rootfs run demo test shell mmu-table \
+.PHONY: all deps sources qemu kernel selftests rootfs run demo test shell mmu-table dseg-table \
 	bench bench-smoke \
 	export-patches clean help
 
@@ -72,6 +72,10 @@ bench-smoke: all
 ## make mmu-table      the README's page-walk table: memcheck native, nested, shadow (4 L1 boots)
 mmu-table: all
 	scripts/mmu-table -R
+
+## make dseg-table    the README's direct-segment table: dseg_test's refs and checks per walk (1 L1 boot)
+dseg-table: all
+	scripts/dseg-table -R
 
 ## make shell           an interactive L1 console (MODE=shadow for npt=0)
 shell: all

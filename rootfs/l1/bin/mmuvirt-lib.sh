@@ -44,12 +44,14 @@ run_ksft() {
 # compare its checksum with the one computed natively on the build
 # machine.  With WRAPPER, run-l2 runs under it, e.g.
 #   l2_memcheck NAME mmu-count -b guest -q -o FILE --
+# L2_OPTS adds options of run-l2 (e.g. -d, a VMM direct segment).
 l2_memcheck() {
 	_n=$1 _log=/tmp/$1.log
 	shift
 	_want=$(cat /mmuvirt/memcheck.expected)
 	_args=$(echo "$_want" | sed -n 's/^memcheck: mib=\([0-9]*\) procs=\([0-9]*\) rounds=\([0-9]*\) .*/\1:\2:\3/p')
-	"$@" run-l2 -t 900 -o "$_log" "memcheck:$_args"
+	# shellcheck disable=SC2086
+	"$@" run-l2 -t 900 ${L2_OPTS:-} -o "$_log" "memcheck:$_args"
 	_rc=$?
 	if [ $_rc -ne 0 ]; then
 		result FAIL "$_n" "L2 exit $_rc"
@@ -66,6 +68,27 @@ mmu_counters() {
 	_why=$(mmu-count -q -o /dev/null -- true 2>&1) && return 0
 	echo "${_why#mmu-count: }"
 	return 1
+}
+
+# dseg_available: succeed when L2 can have a VMM direct segment: the
+# emulated CPU has direct segments (mmu-count shows their counters) and
+# L1's KVM runs nested paging.
+dseg_available() {
+	[ "$(paging_mode)" = nested ] &&
+		mmu-count -q -o /tmp/mmu-count-probe.txt -- true 2>/dev/null &&
+		grep -q dseg_checks /tmp/mmu-count-probe.txt
+}
+
+# l2_memcheck_dseg NAME: l2_memcheck with L2's RAM behind a VMM direct
+# segment, under mmu-count; fails unless the segment translated.
+l2_memcheck_dseg() {
+	L2_OPTS=-d l2_memcheck "$1" mmu-count -b guest -q -o /tmp/mmu-count-l2d.txt --
+	_hits=$(sed -n 's/.* dseg_vmm_hits=\([0-9]*\).*/\1/p' /tmp/mmu-count-l2d.txt)
+	if [ "${_hits:-0}" -gt 0 ]; then
+		result PASS "$1-segment" "$_hits guest-physical addresses translated by the VMM segment"
+	else
+		result FAIL "$1-segment" "the VMM segment translated nothing: $(mmu_fields /tmp/mmu-count-l2d.txt guest)"
+	fi
 }
 
 # mmu_fields FILE BANK: the counters of BANK that mmu-count wrote to FILE
