@@ -13,7 +13,7 @@ MODE ?= nested
 MODES ?= nested shadow
 
 # What 'make bench' runs (Documentation/bench.rst).
-CONFIGS ?= native nested shadow vmm-direct
+CONFIGS ?= native nested shadow vmm-direct guest-direct dual-direct
 WORKLOADS ?= gups pagerank memcached
 SIZE ?= default
 REPEAT ?= 3
