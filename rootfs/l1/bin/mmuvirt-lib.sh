@@ -91,6 +91,26 @@ l2_memcheck_dseg() {
 	fi
 }
 
+# l2_dseg_check NAME [RUN-L2 OPTION...]: boot L2 with its guest direct
+# segment (run-l2 -g, and the options given) and run dseg-check, the
+# checks of the guest kernel's /dev/dseg, under mmu-count; fails unless it
+# passes and the guest segment translated.
+l2_dseg_check() {
+	_n=$1
+	shift
+	mmu-count -b guest -q -o /tmp/mmu-count-dsegc.txt -- \
+		run-l2 -g "$@" -t 900 -o /tmp/dseg-check.log dseg-check:16
+	_rc=$?
+	_hits=$(sed -n 's/.* dseg_guest_hits=\([0-9]*\).*/\1/p' /tmp/mmu-count-dsegc.txt)
+	if [ $_rc -ne 0 ] || ! grep -q '^RESULT: .*check=passed' /tmp/dseg-check.log; then
+		result FAIL "$_n" "L2 exit $_rc: $(grep '^dseg-check' /tmp/dseg-check.log | head -n 3 | tr '\n' ' ')"
+	elif [ "${_hits:-0}" -eq 0 ]; then
+		result FAIL "$_n" "the guest segment translated nothing: $(mmu_fields /tmp/mmu-count-dsegc.txt guest)"
+	else
+		result PASS "$_n" "/dev/dseg semantics hold; $_hits translations by the guest segment"
+	fi
+}
+
 # mmu_fields FILE BANK: the counters of BANK that mmu-count wrote to FILE
 # ("walks=... refs_per_walk=..."), or why there are none.
 mmu_fields() {
