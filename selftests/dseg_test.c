@@ -119,29 +119,9 @@ static void print_counts(const char *name, const struct counts *c)
 		       c->v[CNT_DSEG_ESCAPES], c->v[CNT_DSEG_FALSE_ESCAPES]);
 }
 
-static bool case_ok;
-
-#define CHECK(cond, fmt, ...)						\
-do {									\
-	if (!(cond)) {							\
-		ksft_print_msg("FAILED '%s': " fmt "\n", #cond,		\
-			       ##__VA_ARGS__);				\
-		case_ok = false;					\
-	}								\
-} while (0)
-
 static struct kvm_vm *vm;
 static struct kvm_vcpu *vcpu;
 static uint8_t *seg_hva;
-
-static void expect_stage(uint64_t stage, struct ucall *uc)
-{
-	uint64_t cmd = vcpu_run_to_ucall(vcpu, uc);
-
-	TEST_ASSERT(cmd == UCALL_SYNC && uc->args[1] == stage,
-		    "got ucall %lu stage %lu, wanted SYNC stage %lu",
-		    cmd, uc->args[1], stage);
-}
 
 /* One measured pass over the data; fails the test on a wrong sum. */
 static void measure(const char *name, struct counts *c)
@@ -151,16 +131,16 @@ static void measure(const char *name, struct counts *c)
 
 	phase = (struct phase) { .op = OP_PASS };
 	sync_global_to_guest(vm, phase);
-	expect_stage(STAGE_WARM, &uc);
+	expect_stage(vcpu, STAGE_WARM, &uc);
 	msr_write(MSR_MMUCNT_CTL, MMUCNT_CTL_RESET | MMUCNT_CTL_EN);
-	expect_stage(STAGE_MEASURED, &uc);
+	expect_stage(vcpu, STAGE_MEASURED, &uc);
 	for (i = 0; i < NR_COUNTERS_DSEG; i++)
 		c->v[i] = msr_read(MSR_MMUCNT_GUEST + i);
 	print_counts(name, c);
 	TEST_ASSERT(uc.args[2] == NPAGES * (NPAGES - 1) / 2,
 		    "%s: the guest read sum 0x%lx, wanted 0x%lx: wrong data behind a translation",
 		    name, uc.args[2], NPAGES * (NPAGES - 1) / 2);
-	expect_stage(STAGE_IDLE, &uc);
+	expect_stage(vcpu, STAGE_IDLE, &uc);
 }
 
 /* WRMSR in the guest: returns the vector (0 or 13), *back what RDMSR gave. */
@@ -171,10 +151,10 @@ static uint8_t guest_wrmsr(uint32_t msr, uint64_t val, uint64_t *back)
 
 	phase = (struct phase) { .op = OP_WRMSR, .msr = msr, .val = val };
 	sync_global_to_guest(vm, phase);
-	expect_stage(STAGE_MSR, &uc);
+	expect_stage(vcpu, STAGE_MSR, &uc);
 	vec = uc.args[2];
 	*back = uc.args[3];
-	expect_stage(STAGE_IDLE, &uc);
+	expect_stage(vcpu, STAGE_IDLE, &uc);
 	return vec;
 }
 
@@ -553,17 +533,6 @@ static void build_page_tables(void)
 	vcpu_sregs_set(vcpu, &sregs);
 }
 
-static bool kvm_amd_npt(void)
-{
-	char c = 0;
-	int fd = open("/sys/module/kvm_amd/parameters/npt", O_RDONLY);
-
-	TEST_ASSERT(fd >= 0, "kvm_amd is not loaded");
-	TEST_ASSERT(read(fd, &c, 1) == 1, "read kvm_amd npt parameter");
-	close(fd);
-	return c == 'Y' || c == '1';
-}
-
 int main(int argc, char *argv[])
 {
 	uint32_t eax, ebx, ecx, edx;
@@ -592,7 +561,7 @@ int main(int argc, char *argv[])
 		ksft_set_plan(2);
 		ksft_test_result(caps == 0,
 				 "direct segments not offered without nested paging\n");
-		expect_stage(STAGE_IDLE, &uc);
+		expect_stage(vcpu, STAGE_IDLE, &uc);
 		test_bad_input(false);
 		goto done;
 	}
@@ -607,7 +576,7 @@ int main(int argc, char *argv[])
 	}
 	vm_set_user_memory_region(vm, SLOT_SEG, 0, GPA_SEG, SEG_SIZE, seg_hva);
 	build_page_tables();
-	expect_stage(STAGE_IDLE, &uc);
+	expect_stage(vcpu, STAGE_IDLE, &uc);
 
 	ksft_set_plan(7);
 	test_base();

@@ -163,31 +163,6 @@ static void print_counts(const char *name, const struct counts *c)
 		       c->refs_nested, c->faults, c->large);
 }
 
-/*
- * A failed check of a case prints the values and fails the case, not the
- * whole test, so that one run reports every case.
- */
-static bool case_ok;
-
-#define CHECK(cond, fmt, ...)						\
-do {									\
-	if (!(cond)) {							\
-		ksft_print_msg("FAILED '%s': " fmt "\n", #cond,		\
-			       ##__VA_ARGS__);				\
-		case_ok = false;					\
-	}								\
-} while (0)
-
-static void expect_stage(struct kvm_vcpu *vcpu, uint64_t stage,
-			 struct ucall *uc)
-{
-	uint64_t cmd = vcpu_run_to_ucall(vcpu, uc);
-
-	TEST_ASSERT(cmd == UCALL_SYNC && uc->args[1] == stage,
-		    "got ucall %lu stage %lu, wanted SYNC stage %lu",
-		    cmd, uc->args[1], stage);
-}
-
 /* Start a phase: the guest writes its working set and stops. */
 static void phase_warm_up(struct kvm_vm *vm, struct kvm_vcpu *vcpu,
 			  uint64_t gva, uint64_t npages, uint64_t touches,
@@ -500,17 +475,6 @@ static const char *thp_unusable(void)
 	if (n > 0 && strstr(buf, "[never]"))
 		return "transparent huge pages are disabled ([never])";
 	return NULL;
-}
-
-static bool kvm_amd_npt(void)
-{
-	char c = 0;
-	int fd = open("/sys/module/kvm_amd/parameters/npt", O_RDONLY);
-
-	TEST_ASSERT(fd >= 0, "kvm_amd is not loaded");
-	TEST_ASSERT(read(fd, &c, 1) == 1, "read kvm_amd npt parameter");
-	close(fd);
-	return c == 'Y' || c == '1';
 }
 
 int main(int argc, char *argv[])

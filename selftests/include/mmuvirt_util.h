@@ -6,6 +6,9 @@
 #ifndef SELFTEST_MMUVIRT_UTIL_H
 #define SELFTEST_MMUVIRT_UTIL_H
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "kvm_util.h"
 #include "ucall_common.h"
 
@@ -29,5 +32,47 @@ static inline uint64_t vcpu_run_to_ucall(struct kvm_vcpu *vcpu,
 		REPORT_GUEST_ASSERT_2(*uc, "values: 0x%lx, 0x%lx");
 	return cmd;
 }
+
+/*
+ * Run @vcpu to its next ucall, which must be GUEST_SYNC(@stage) (or
+ * GUEST_SYNC_ARGS with @stage first); *@uc holds it.
+ */
+static inline void expect_stage(struct kvm_vcpu *vcpu, uint64_t stage,
+				struct ucall *uc)
+{
+	uint64_t cmd = vcpu_run_to_ucall(vcpu, uc);
+
+	TEST_ASSERT(cmd == UCALL_SYNC && uc->args[1] == stage,
+		    "got ucall %lu stage %lu, wanted SYNC stage %lu",
+		    cmd, uc->args[1], stage);
+}
+
+/* Does kvm_amd run with nested paging (npt=1)? */
+static inline bool kvm_amd_npt(void)
+{
+	char c = 0;
+	int fd = open("/sys/module/kvm_amd/parameters/npt", O_RDONLY);
+
+	TEST_ASSERT(fd >= 0, "kvm_amd is not loaded");
+	TEST_ASSERT(read(fd, &c, 1) == 1, "read kvm_amd npt parameter");
+	close(fd);
+	return c == 'Y' || c == '1';
+}
+
+/*
+ * A failed CHECK() of a test case prints the values and fails the case,
+ * not the whole test, so that one run reports every case: set case_ok at
+ * the start of a case and report it at the end.
+ */
+static bool case_ok __maybe_unused;
+
+#define CHECK(cond, fmt, ...)						\
+do {									\
+	if (!(cond)) {							\
+		ksft_print_msg("FAILED '%s': " fmt "\n", #cond,		\
+			       ##__VA_ARGS__);				\
+		case_ok = false;					\
+	}								\
+} while (0)
 
 #endif /* SELFTEST_MMUVIRT_UTIL_H */
