@@ -13,6 +13,9 @@ QEMU_BIN=${QEMU_BIN:-$QEMU_OBJ/qemu-system-x86_64}
 KSFT_OBJ=${KSFT_OBJ:-$BUILD/kselftest-kvm}
 SELFTEST_OBJ=${SELFTEST_OBJ:-$BUILD/selftests}
 BAREMETAL_OBJ=${BAREMETAL_OBJ:-$BUILD/baremetal}
+# The emulated CPU of L0: an EPYC with the SVM features a current core has
+# (FlushByAsid, DecodeAssists) and this project's extensions.
+L0_CPU_DEFAULT=EPYC,+flushbyasid,+decodeassists,+mmu-counters,+direct-segments
 ROOTFS_OBJ=${ROOTFS_OBJ:-$BUILD/rootfs}
 BZIMAGE=${BZIMAGE:-$LINUX_OBJ/arch/x86/boot/bzImage}
 L1_INITRD=${L1_INITRD:-$ROOTFS_OBJ/l1.cpio}
