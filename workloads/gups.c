@@ -45,6 +45,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#define PROG "gups"
+#include "bench-util.h"
+
 #define POLY	0x7ULL
 #define PERIOD	1317624576693539401ULL
 #define NSTREAM	128
@@ -105,7 +108,7 @@ static int stream_selftest(void)
 	return 0;
 }
 
-static double now(clockid_t clk)
+static double clock_secs(clockid_t clk)
 {
 	struct timespec ts;
 
@@ -151,30 +154,6 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: gups [-n log2-words 10..36] [-u updates|Nx] [-p 4k|thp|sys|dseg]\n");
 	exit(2);
-}
-
-/*
- * The table from /dev/dseg, behind the process's guest direct segment;
- * NULL, with a message, if there is none.
- */
-static uint64_t *map_dseg(size_t len)
-{
-	int fd = open("/dev/dseg", O_RDWR);
-	void *p;
-
-	if (fd < 0) {
-		fprintf(stderr, "gups: /dev/dseg: %s (no guest direct segment)\n",
-			strerror(errno));
-		return NULL;
-	}
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
-	if (p == MAP_FAILED) {
-		fprintf(stderr, "gups: mmap /dev/dseg %zu: %s\n", len,
-			strerror(errno));
-		return NULL;
-	}
-	return p;
 }
 
 int main(int argc, char **argv)
@@ -267,16 +246,16 @@ int main(int argc, char **argv)
 	       nupdate, (double)nupdate / size);
 	fflush(stdout);
 
-	t0 = now(CLOCK_MONOTONIC);
+	t0 = clock_secs(CLOCK_MONOTONIC);
 	for (i = 0; i < size; i++)
 		t[i] = i;
-	init = now(CLOCK_MONOTONIC) - t0;
+	init = clock_secs(CLOCK_MONOTONIC) - t0;
 
-	c0 = now(CLOCK_PROCESS_CPUTIME_ID);
-	t0 = now(CLOCK_MONOTONIC);
+	c0 = clock_secs(CLOCK_PROCESS_CPUTIME_ID);
+	t0 = clock_secs(CLOCK_MONOTONIC);
 	update(t, mask, per_stream);
-	secs = now(CLOCK_MONOTONIC) - t0;
-	cpu = now(CLOCK_PROCESS_CPUTIME_ID) - c0;
+	secs = clock_secs(CLOCK_MONOTONIC) - t0;
+	cpu = clock_secs(CLOCK_PROCESS_CPUTIME_ID) - c0;
 	gups = secs > 0 ? 1e-9 * nupdate / secs : 0;
 
 	/* A checksum of the updated table: the same for every run of -n/-u. */
