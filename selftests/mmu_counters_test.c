@@ -528,7 +528,9 @@ int main(int argc, char *argv[])
 	test_seq_thp(vm, vcpu, npt, no_thp);
 	test_seq_2m(vm, vcpu, npt, no_thp);
 	test_random(vm, vcpu, npt, reach, ebx & 0xffff);
-	test_bad_msrs(eax & DSEG_CPUID_BIT ? NR_COUNTERS_DSEG : NR_COUNTERS);
+	/* The first counter index past the last feature the CPU has. */
+	test_bad_msrs(eax & TPT_CPUID_BIT ? NR_COUNTERS_TPT :
+		      eax & DSEG_CPUID_BIT ? NR_COUNTERS_DSEG : NR_COUNTERS);
 
 	kvm_vm_free(vm);
 	close(msr_fd);

@@ -33,7 +33,12 @@ enum {
 	CNT_DSEG_VMM_HITS,
 	CNT_DSEG_ESCAPES,
 	CNT_DSEG_FALSE_ESCAPES,
-	NR_COUNTERS_DSEG
+	NR_COUNTERS_DSEG,
+	/* Translation Pass-Through, with TPT_CPUID_BIT */
+	CNT_TPT_REFS_TAG = NR_COUNTERS_DSEG,
+	CNT_TPT_WALKS,
+	CNT_TPT_TAG_FAULTS,
+	NR_COUNTERS_TPT
 };
 
 /* Direct segments: the CPUID bit and the guest segment's MSRs */
@@ -44,5 +49,11 @@ enum {
 #define MSR_DSEG_OFFSET		0xc0011f33u
 #define MSR_DSEG_FILTER0	0xc0011f34u
 #define DSEG_CTL_EN		(1ULL << 0)
+
+/* Translation Pass-Through: the CPUID bit and the guest's TPT root */
+#define TPT_CPUID_BIT		(1u << 2)
+#define MSR_TPT_CR3		0xc0011f42u
+#define TPT_CR3_V		(1ULL << 0)
+#define TPT_PAGE_GPA		(1ULL << 52)
 
 #endif /* MMUVIRT_MMUCNT_H */

@@ -15,6 +15,8 @@
 #define __noreturn	__attribute__((noreturn))
 
 #define MSR_EFER		0xc0000080
+#define EFER_LME		(1ull << 8)
+#define EFER_LMA		(1ull << 10)
 #define EFER_SVME		(1ull << 12)
 #define MSR_VM_HSAVE_PA		0xc0010117
 

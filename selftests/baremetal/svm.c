@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * SVM for the bare-metal tests (svm.h).  The guest is 32-bit code at CPL 0
- * with paging off, using boot.S's GDT (selector 0x18 code, 0x10 data); it
+ * with paging off, using boot.S's GDT (selector 0x18 code, 0x10 data), or
+ * 64-bit code with paging after vmcb_long_mode() (selector 0x08); it
  * exits on VMMCALL, HLT and shutdown, so a test reads the VMCB after each
  * svm_run() and never has to resume it.
  */
@@ -68,6 +69,19 @@ void vmcb_init(const void *guest_rip, uint64_t ncr3)
 	vmcb_w64(VMCB_RIP, (uint64_t)guest_rip);
 	vmcb_w64(VMCB_RSP, (uint64_t)guest_stack + sizeof(guest_stack));
 	vmcb_w64(VMCB_G_PAT, 0x0007040600070406ull);
+}
+
+/*
+ * Turn the guest that vmcb_init() made into 64-bit code at CPL 0 with
+ * 4-level paging from @cr3: boot.S's GDT selector 0x08.
+ */
+void vmcb_long_mode(uint64_t cr3)
+{
+	vmcb_seg(VMCB_CS, 0x08, 0xa9b);
+	vmcb_w64(VMCB_EFER, EFER_SVME | EFER_LME | EFER_LMA);
+	vmcb_w64(VMCB_CR0, 0x80000011);		/* PG, PE, ET */
+	vmcb_w64(VMCB_CR4, 0x20);		/* PAE */
+	vmcb_w64(VMCB_CR3, cr3);
 }
 
 /* VMRUN the VMCB; returns EXITCODE.  The guest changes no GPR. */

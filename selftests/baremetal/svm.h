@@ -12,16 +12,19 @@
 #define SVM_EXIT_READ_CR0	0x000
 #define SVM_EXIT_WRITE_CR0	0x010
 #define SVM_EXIT_READ_DR0	0x020
+#define SVM_EXIT_EXCP_BASE	0x040
 #define SVM_EXIT_SWINT		0x075
 #define SVM_EXIT_HLT		0x078
 #define SVM_EXIT_INVLPG		0x079
 #define SVM_EXIT_VMMCALL	0x081
 #define SVM_EXIT_NPF		0x400
+#define SVM_EXIT_TPT_TAG	0x480	/* Documentation/hw/mmu-extensions.rst */
 #define SVM_EXIT_INVALID	(~0ull)
 
 /* Control area */
 #define VMCB_INTERCEPT_CR	0x000	/* reads 15:0, writes 31:16 */
 #define VMCB_INTERCEPT_DR	0x004	/* reads 15:0, writes 31:16 */
+#define VMCB_INTERCEPT_EXC	0x008	/* bit n: exception vector n */
 #define VMCB_INTERCEPT_MISC1	0x00c
 #define VMCB_INTERCEPT_MISC2	0x010
 #define VMCB_ASID		0x058
@@ -31,6 +34,11 @@
 #define VMCB_EXITINFO2		0x080
 #define VMCB_NP_ENABLE		0x090
 #define VMCB_NCR3		0x0b0
+/* Translation Pass-Through (Documentation/hw/mmu-extensions.rst) */
+#define VMCB_TPT_CTL		0x240
+#define VMCB_TPT_TAG		0x248
+#define VMCB_TPT_CR3		0x250
+#define VMCB_TPT_FAULT_VA	0x258
 /* State save area */
 #define VMCB_ES			0x400
 #define VMCB_CS			0x410
@@ -46,6 +54,7 @@
 #define VMCB_RFLAGS		0x570
 #define VMCB_RIP		0x578
 #define VMCB_RSP		0x5d8
+#define VMCB_RAX		0x5f8
 #define VMCB_G_PAT		0x668
 
 #define MISC1_INTN		(1u << 21)
@@ -64,6 +73,7 @@ extern uint8_t vmcb[4096];
 void svm_require(uint32_t features);
 void svm_enable(void);
 void vmcb_init(const void *guest_rip, uint64_t ncr3);
+void vmcb_long_mode(uint64_t cr3);
 uint64_t svm_run(void);
 
 static inline void vmcb_w32(unsigned int off, uint32_t v)
