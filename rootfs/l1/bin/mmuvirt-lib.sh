@@ -79,6 +79,26 @@ dseg_available() {
 		grep -q dseg_checks /tmp/mmu-count-probe.txt
 }
 
+# tpt_available: succeed when L2 can have Translation Pass-Through: L1's
+# KVM runs nested paging and has a tag table (it logs one at boot).
+tpt_available() {
+	[ "$(paging_mode)" = nested ] && dmesg | grep -q 'kvm: TPT tag table'
+}
+
+# l2_tpt NAME: boot L2 with -accel kvm,tpt=on (run-l2 -T), check that the
+# guest sees KVM_FEATURE_TPT, and run memcheck in it against the expected
+# checksum.
+l2_tpt() {
+	run-l2 -T -t 900 -o /tmp/l2-tpt.log kvm-features
+	_rc=$?
+	_feat=$(sed -n 's/^kvm_features=\(.*\)/\1/p' /tmp/l2-tpt.log | tr -d '\r')
+	case "$_rc:$_feat" in
+	0:*tpt=1) result PASS "$1-feature" "L2 sees KVM_FEATURE_TPT: $_feat" ;;
+	*) result FAIL "$1-feature" "L2 exit $_rc, kvm_features '${_feat:-none}'" ;;
+	esac
+	L2_OPTS=-T l2_memcheck "$1"
+}
+
 # l2_memcheck_dseg NAME: l2_memcheck with L2's RAM behind a VMM direct
 # segment, under mmu-count; fails unless the segment translated.
 l2_memcheck_dseg() {
