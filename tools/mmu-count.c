@@ -37,14 +37,23 @@
 #define MAX_CPUS		4096
 
 /* Field names as printed, in MSR order. */
-static const char *const field_name[NR_COUNTERS_DSEG] = {
+static const char *const field_name[NR_COUNTERS_TPT] = {
 	"walks", "fetch_walks", "stlb_hits", "refs_guest", "refs_nested",
 	"faults", "large", "dseg_checks", "dseg_guest_hits", "dseg_vmm_hits",
-	"dseg_escapes", "dseg_false_escapes",
+	"dseg_escapes", "dseg_false_escapes", "tpt_refs_tag", "tpt_walks",
+	"tpt_tag_faults",
 };
 
-/* Counters in a bank: more with direct segments (CPUID DSEG_CPUID_BIT). */
-static int nr_counters = NR_COUNTERS;
+/*
+ * The counters a bank has: the base ones, the direct-segment ones with
+ * DSEG_CPUID_BIT and the TPT ones with TPT_CPUID_BIT; a bit per index.
+ */
+static uint32_t counters = (1u << NR_COUNTERS) - 1;
+
+static int has_counter(int i)
+{
+	return counters & (1u << i);
+}
 
 enum { BANK_HOST = 1, BANK_GUEST = 2, BANK_BOTH = 3 };
 
@@ -96,7 +105,11 @@ static int have_mmucnt(uint32_t geo[3])
 	geo[1] = ecx;
 	geo[2] = edx;
 	if (eax & DSEG_CPUID_BIT)
-		nr_counters = NR_COUNTERS_DSEG;
+		counters |= ((1u << NR_COUNTERS_DSEG) - 1) &
+			    ~((1u << NR_COUNTERS) - 1);
+	if (eax & TPT_CPUID_BIT)
+		counters |= ((1u << NR_COUNTERS_TPT) - 1) &
+			    ~((1u << NR_COUNTERS_DSEG) - 1);
 	return !!(eax & MMUCNT_CPUID_BIT);
 }
 
@@ -218,12 +231,14 @@ static int msr_write(const struct cpu *c, uint32_t msr, uint64_t val)
 
 /* Add the bank at MSR @base of @c to @sum. */
 static int read_bank(const struct cpu *c, uint32_t base,
-		     uint64_t sum[NR_COUNTERS_DSEG])
+		     uint64_t sum[NR_COUNTERS_TPT])
 {
 	uint64_t v;
 	int i;
 
-	for (i = 0; i < nr_counters; i++) {
+	for (i = 0; i < NR_COUNTERS_TPT; i++) {
+		if (!has_counter(i))
+			continue;
 		if (msr_read(c, base + i, &v))
 			return -1;
 		sum[i] += v;
@@ -232,7 +247,7 @@ static int read_bank(const struct cpu *c, uint32_t base,
 }
 
 /* References per walk, both dimensions; 0 when nothing walked. */
-static double refs_per_walk(const uint64_t cnt[NR_COUNTERS_DSEG])
+static double refs_per_walk(const uint64_t cnt[NR_COUNTERS_TPT])
 {
 	if (!cnt[CNT_WALKS])
 		return 0;
@@ -241,20 +256,22 @@ static double refs_per_walk(const uint64_t cnt[NR_COUNTERS_DSEG])
 }
 
 static void print_bank(FILE *out, int csv, const char *bank,
-		       const uint64_t cnt[NR_COUNTERS_DSEG])
+		       const uint64_t cnt[NR_COUNTERS_TPT])
 {
 	int i;
 
 	if (csv) {
 		fprintf(out, "%s", bank);
-		for (i = 0; i < nr_counters; i++)
-			fprintf(out, ",%" PRIu64, cnt[i]);
+		for (i = 0; i < NR_COUNTERS_TPT; i++)
+			if (has_counter(i))
+				fprintf(out, ",%" PRIu64, cnt[i]);
 		fprintf(out, ",%.2f\n", refs_per_walk(cnt));
 		return;
 	}
 	fprintf(out, "%s: bank=%s", prog, bank);
-	for (i = 0; i < nr_counters; i++)
-		fprintf(out, " %s=%" PRIu64, field_name[i], cnt[i]);
+	for (i = 0; i < NR_COUNTERS_TPT; i++)
+		if (has_counter(i))
+			fprintf(out, " %s=%" PRIu64, field_name[i], cnt[i]);
 	fprintf(out, " refs_per_walk=%.2f\n", refs_per_walk(cnt));
 }
 
@@ -263,8 +280,9 @@ static void print_csv_header(FILE *out)
 	int i;
 
 	fprintf(out, "bank");
-	for (i = 0; i < nr_counters; i++)
-		fprintf(out, ",%s", field_name[i]);
+	for (i = 0; i < NR_COUNTERS_TPT; i++)
+		if (has_counter(i))
+			fprintf(out, ",%s", field_name[i]);
 	fprintf(out, ",refs_per_walk\n");
 }
 
@@ -310,7 +328,7 @@ static int run(char *argv[])
 
 int main(int argc, char *argv[])
 {
-	uint64_t host[NR_COUNTERS_DSEG] = { 0 }, guest[NR_COUNTERS_DSEG] = { 0 };
+	uint64_t host[NR_COUNTERS_TPT] = { 0 }, guest[NR_COUNTERS_TPT] = { 0 };
 	int banks = BANK_BOTH, csv = 0, quiet = 0, ncpus, i, opt, status;
 	static int ids[MAX_CPUS];
 	const char *outfile = NULL;
