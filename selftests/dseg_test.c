@@ -541,9 +541,7 @@ int main(int argc, char *argv[])
 	bool npt;
 
 	ksft_print_header();
-	cpuid(0x80000000u, &eax, &ebx, &ecx, &edx);
-	__TEST_REQUIRE(eax >= MMUCNT_LEAF, "no CPUID leaf 0x%x", MMUCNT_LEAF);
-	cpuid(MMUCNT_LEAF, &eax, &ebx, &ecx, &edx);
+	mmu_ext_cpuid(&eax, &ebx, &ecx, &edx);
 	__TEST_REQUIRE((eax & MMUCNT_CPUID_BIT) && (eax & DSEG_CPUID_BIT),
 		       "CPUID 0x%x EAX 0x%x: no mmu-counters or direct-segments",
 		       MMUCNT_LEAF, eax);

@@ -489,11 +489,7 @@ int main(int argc, char *argv[])
 
 	ksft_print_header();
 
-	cpuid(0x80000000u, &eax, &ebx, &ecx, &edx);
-	__TEST_REQUIRE(eax >= MMUCNT_LEAF,
-		       "no CPUID leaf 0x%x (maximum extended leaf 0x%x): no MMU counters",
-		       MMUCNT_LEAF, eax);
-	cpuid(MMUCNT_LEAF, &eax, &ebx, &ecx, &edx);
+	mmu_ext_cpuid(&eax, &ebx, &ecx, &edx);
 	__TEST_REQUIRE(eax & 1, "CPUID 0x%x EAX bit 0 (mmu-counters) is 0",
 		       MMUCNT_LEAF);
 	reach = (ebx & 0xffff) + (ebx >> 16);

@@ -27,7 +27,6 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -430,15 +429,6 @@ static void layout_alloc(struct kvm_vm *vm, struct layout *l, bool maps)
 				     KVM_UTIL_MIN_VADDR);
 }
 
-static void pin_to_cpu0(void)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(0, &set);
-	TEST_ASSERT(!sched_setaffinity(0, sizeof(set), &set), "pin to CPU 0");
-}
-
 int main(int argc, char *argv[])
 {
 	struct kvm_vcpu *vcpu, *vcpu2;
@@ -451,9 +441,7 @@ int main(int argc, char *argv[])
 	long tagged0;
 
 	ksft_print_header();
-	cpuid(0x80000000u, &eax, &ebx, &ecx, &edx);
-	__TEST_REQUIRE(eax >= MMUCNT_LEAF, "no CPUID leaf 0x%x", MMUCNT_LEAF);
-	cpuid(MMUCNT_LEAF, &eax, &ebx, &ecx, &edx);
+	mmu_ext_cpuid(&eax, &ebx, &ecx, &edx);
 	__TEST_REQUIRE(eax & TPT_CPUID_BIT, "CPUID 0x%x EAX 0x%x: no tpt",
 		       MMUCNT_LEAF, eax);
 	if (!kvm_amd_npt()) {
@@ -467,7 +455,7 @@ int main(int argc, char *argv[])
 		    "KVM_CAP_X86_TPT is %d under nested paging on a TPT CPU",
 		    kvm_check_cap(KVM_CAP_X86_TPT));
 	ksft_set_plan(4);
-	pin_to_cpu0();
+	/* Pins the test, and so the vCPUs, to CPU 0, whose counters it reads. */
 	msr_dev_open(0);
 	tagged0 = tagged_frames();
 

@@ -10,7 +10,23 @@
 #include <unistd.h>
 
 #include "kvm_util.h"
+#include "processor.h"
 #include "ucall_common.h"
+#include "mmucnt.h"
+
+/*
+ * CPUID leaf 0x8000_0030 of the emulated CPU's MMU extensions
+ * (tools/mmucnt.h); skips the test when the CPU has no such leaf.
+ */
+static inline void mmu_ext_cpuid(uint32_t *eax, uint32_t *ebx, uint32_t *ecx,
+				 uint32_t *edx)
+{
+	cpuid(0x80000000u, eax, ebx, ecx, edx);
+	__TEST_REQUIRE(*eax >= MMUCNT_LEAF,
+		       "no CPUID leaf 0x%x (maximum extended leaf 0x%x)",
+		       MMUCNT_LEAF, *eax);
+	cpuid(MMUCNT_LEAF, eax, ebx, ecx, edx);
+}
 
 /*
  * Run @vcpu until its next ucall and return the ucall's command.  A guest
