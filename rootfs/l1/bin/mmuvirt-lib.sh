@@ -70,20 +70,29 @@ mmu_counters() {
 	return 1
 }
 
+# mmu_counter_exists FIELD: succeed when mmu-count prints FIELD, that is
+# when the emulated CPU has the feature that counts it.
+mmu_counter_exists() {
+	mmu-count -q -o /tmp/mmu-count-probe.txt -- true 2>/dev/null &&
+		grep -q "$1" /tmp/mmu-count-probe.txt
+}
+
 # dseg_available: succeed when L2 can have a VMM direct segment: the
 # emulated CPU has direct segments (mmu-count shows their counters) and
 # L1's KVM runs nested paging.
 dseg_available() {
-	[ "$(paging_mode)" = nested ] &&
-		mmu-count -q -o /tmp/mmu-count-probe.txt -- true 2>/dev/null &&
-		grep -q dseg_checks /tmp/mmu-count-probe.txt
+	[ "$(paging_mode)" = nested ] && mmu_counter_exists dseg_checks
 }
 
-# tpt_available: succeed when L2 can have Translation Pass-Through: L1's
-# KVM runs nested paging and has a tag table (it logs one at boot).
+# tpt_available: succeed when L2 can have Translation Pass-Through: the
+# emulated CPU has TPT (mmu-count shows its counters), kvm_amd.tpt is on
+# and L1's KVM runs nested paging.
 tpt_available() {
-	[ "$(paging_mode)" = nested ] && dmesg | grep -q 'kvm: TPT tag table'
+	[ "$(paging_mode)" = nested ] &&
+		[ "$(cat /sys/module/kvm_amd/parameters/tpt)" = Y ] &&
+		mmu_counter_exists tpt_walks
 }
+
 
 # l2_tpt NAME: boot L2 with -accel kvm,tpt=on (run-l2 -T), check that the
 # guest sees KVM_FEATURE_TPT, and run memcheck in it against the expected
