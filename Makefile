@@ -12,8 +12,9 @@ SHELL := /bin/bash
 MODE ?= nested
 MODES ?= nested shadow
 
-# What 'make bench' runs (Documentation/bench.rst).
-CONFIGS ?= native nested shadow vmm-direct guest-direct dual-direct
+# What 'make bench' runs (Documentation/bench.rst); tpt-opt and tpt-naive
+# share one L1 boot (the same L2 runs on Translation Pass-Through).
+CONFIGS ?= native nested shadow tpt-opt tpt-naive vmm-direct guest-direct dual-direct
 WORKLOADS ?= gups pagerank memcached
 SIZE ?= default
 REPEAT ?= 3

@@ -108,6 +108,36 @@ l2_tpt() {
 	L2_OPTS=-T l2_memcheck "$1"
 }
 
+# l2_tpt_storm NAME [RUN-L2 OPTION...]: boot L2 with Translation
+# Pass-Through (run-l2 -T, and the options given) and run tpt-check in it
+# under mmu-count: pt-storm and memcheck against the build machine's
+# checksums with TPT on, pt-storm with TPT turned off and on again
+# (rootfs/l2/tpt-check).  Passes when tpt-check passes, the emulated CPU
+# made TPT walks in guest mode (tpt_walks above 0) and no guest access met
+# a frame without the VM's tag (tpt_tag_faults 0).
+l2_tpt_storm() {
+	_n=$1
+	shift
+	rm -f /tmp/mmu-count-tpt.txt /tmp/tpt-check.log
+	mmu-count -b guest -q -o /tmp/mmu-count-tpt.txt -- \
+		run-l2 -T "$@" -t 900 -o /tmp/tpt-check.log tpt-check
+	_rc=$?
+	_walks=$(sed -n 's/.* tpt_walks=\([0-9]*\).*/\1/p' /tmp/mmu-count-tpt.txt 2>/dev/null)
+	_faults=$(sed -n 's/.* tpt_tag_faults=\([0-9]*\).*/\1/p' /tmp/mmu-count-tpt.txt 2>/dev/null)
+	_cnt="tpt_walks=${_walks:-none} tpt_tag_faults=${_faults:-none}"
+	_res=$(grep '^RESULT: tpt-check=' /tmp/tpt-check.log 2>/dev/null | tail -n 1)
+	_fills=$(sed -n 's/^tpt-check: stats end: .*fills_user=\([0-9]*\).*/\1/p' /tmp/tpt-check.log 2>/dev/null)
+	if [ $_rc -ne 0 ] || [ "$_res" != "RESULT: tpt-check=passed" ]; then
+		result FAIL "$_n" "L2 exit $_rc, ${_res:-no RESULT line}; $_cnt"
+	elif [ -z "$_walks" ] || [ -z "$_faults" ]; then
+		result FAIL "$_n" "tpt-check passed, but no TPT counters: $(mmu_fields /tmp/mmu-count-tpt.txt guest)"
+	elif [ "$_walks" -eq 0 ] || [ "$_faults" -ne 0 ]; then
+		result FAIL "$_n" "tpt-check passed, but $_cnt (want walks above 0, no tag fault)"
+	else
+		result PASS "$_n" "pt-storm (TPT on, off, on) and memcheck match the native checksums; $_cnt fills_user=${_fills:-?}"
+	fi
+}
+
 # l2_memcheck_dseg NAME: l2_memcheck with L2's RAM behind a VMM direct
 # segment, under mmu-count; fails unless the segment translated.
 l2_memcheck_dseg() {
