@@ -138,6 +138,37 @@ l2_tpt_storm() {
 	fi
 }
 
+# l2_tpt_revoke NAME [RUN-L2 OPTION...]: boot L2 with Translation
+# Pass-Through and a console that may drive its QEMU monitor (run-l2 -T -M)
+# and run tpt-revoke in it under mmu-count: the guest has L1's QEMU turn
+# dirty logging on for a few seconds, which makes KVM take every frame
+# back, and must fall back to nested paging, rebuild its TPT tables and
+# keep pt-storm's and memcheck's checksums (rootfs/l2/tpt-revoke).  Passes
+# when tpt-revoke passes, the emulated CPU made TPT walks, and KVM took a
+# tag-fault exit (its "TPT tag fault" log line): the revocation reached
+# the hardware, not only the guest's bookkeeping.
+l2_tpt_revoke() {
+	_n=$1
+	shift
+	rm -f /tmp/mmu-count-tptr.txt /tmp/tpt-revoke.log
+	_tf0=$(dmesg | grep -c 'TPT tag fault')
+	mmu-count -b guest -q -o /tmp/mmu-count-tptr.txt -- \
+		run-l2 -T -M "$@" -t 900 -o /tmp/tpt-revoke.log tpt-revoke
+	_rc=$?
+	_tf=$(($(dmesg | grep -c 'TPT tag fault') - _tf0))
+	_walks=$(sed -n 's/.* tpt_walks=\([0-9]*\).*/\1/p' /tmp/mmu-count-tptr.txt 2>/dev/null)
+	_cnt="tpt_walks=${_walks:-none}, $_tf tag-fault exit(s) logged by KVM"
+	_res=$(grep '^RESULT: tpt-revoke=' /tmp/tpt-revoke.log 2>/dev/null | tail -n 1)
+	_st=$(sed -n 's/^tpt-revoke: stats end: .*\(revocations=[0-9]*\).*/\1/p' /tmp/tpt-revoke.log 2>/dev/null)
+	if [ $_rc -ne 0 ] || [ "$_res" != "RESULT: tpt-revoke=passed" ]; then
+		result FAIL "$_n" "L2 exit $_rc, ${_res:-no RESULT line}; $_cnt"
+	elif [ "${_walks:-0}" -eq 0 ] || [ "$_tf" -eq 0 ]; then
+		result FAIL "$_n" "tpt-revoke passed, but $_cnt (want walks and a tag fault)"
+	else
+		result PASS "$_n" "fell back to nested paging and rebuilt, checksums intact; $_cnt ${_st:-}"
+	fi
+}
+
 # l2_memcheck_dseg NAME: l2_memcheck with L2's RAM behind a VMM direct
 # segment, under mmu-count; fails unless the segment translated.
 l2_memcheck_dseg() {
