@@ -255,6 +255,36 @@ static void region_map(struct region *rg, const char *name, uint64_t id,
 	rg->base = (uint64_t *)a;
 }
 
+/*
+ * Say on stderr, once per process, that the kernel backs this process's
+ * anonymous memory with transparent huge pages while the huge region is
+ * filled, so that a caller can tell that huge pages were part of the
+ * churn.  Not part of the checksum: THP depends on the kernel and on
+ * free memory.
+ */
+static void note_thp(void)
+{
+	static int noted;
+	char line[128];
+	long kb = 0;
+	FILE *f;
+
+	if (noted)
+		return;
+	f = fopen("/proc/self/smaps_rollup", "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	if (kb > 0) {
+		fprintf(stderr, "pt-storm-thp: AnonHugePages %ld kB in pid %d\n",
+			kb, (int)getpid());
+		noted = 1;
+	}
+}
+
 static void region_unmap(struct region *rg)
 {
 	munmap(rg->base, rg->pages * PAGE);
@@ -474,6 +504,7 @@ static uint64_t round_work(int r, struct region *lr, uint64_t h)
 	fill(&a, 0, na, 1);
 	fill(&b, 0, nb, 1);
 	fill(&hr, 0, nh, 1);
+	note_thp();
 	h = verify(lr, "long-lived", h);
 	fill_step(lr, r % 8, lr->pages - r % 8, 8, r + 2);
 	h = verify(lr, "long-lived rewritten", h);
