@@ -144,9 +144,9 @@ l2_tpt_storm() {
 # dirty logging on for a few seconds, which makes KVM take every frame
 # back, and must fall back to nested paging, rebuild its TPT tables and
 # keep pt-storm's and memcheck's checksums (rootfs/l2/tpt-revoke).  Passes
-# when tpt-revoke passes, the emulated CPU made TPT walks, and KVM took a
-# tag-fault exit (its "TPT tag fault" log line): the revocation reached
-# the hardware, not only the guest's bookkeeping.
+# when tpt-revoke passes, the emulated CPU made TPT walks and tag faults,
+# and KVM took a tag-fault exit (its "TPT tag fault" log line): the
+# revocation reached the hardware, not only the guest's bookkeeping.
 l2_tpt_revoke() {
 	_n=$1
 	shift
@@ -157,12 +157,13 @@ l2_tpt_revoke() {
 	_rc=$?
 	_tf=$(($(dmesg | grep -c 'TPT tag fault') - _tf0))
 	_walks=$(sed -n 's/.* tpt_walks=\([0-9]*\).*/\1/p' /tmp/mmu-count-tptr.txt 2>/dev/null)
-	_cnt="tpt_walks=${_walks:-none}, $_tf tag-fault exit(s) logged by KVM"
+	_faults=$(sed -n 's/.* tpt_tag_faults=\([0-9]*\).*/\1/p' /tmp/mmu-count-tptr.txt 2>/dev/null)
+	_cnt="tpt_walks=${_walks:-none} tpt_tag_faults=${_faults:-none}, $_tf tag-fault exit(s) logged by KVM"
 	_res=$(grep '^RESULT: tpt-revoke=' /tmp/tpt-revoke.log 2>/dev/null | tail -n 1)
 	_st=$(sed -n 's/^tpt-revoke: stats end: .*\(revocations=[0-9]*\).*/\1/p' /tmp/tpt-revoke.log 2>/dev/null)
 	if [ $_rc -ne 0 ] || [ "$_res" != "RESULT: tpt-revoke=passed" ]; then
 		result FAIL "$_n" "L2 exit $_rc, ${_res:-no RESULT line}; $_cnt"
-	elif [ "${_walks:-0}" -eq 0 ] || [ "$_tf" -eq 0 ]; then
+	elif [ "${_walks:-0}" -eq 0 ] || [ "${_faults:-0}" -eq 0 ] || [ "$_tf" -eq 0 ]; then
 		result FAIL "$_n" "tpt-revoke passed, but $_cnt (want walks and a tag fault)"
 	else
 		result PASS "$_n" "fell back to nested paging and rebuilt, checksums intact; $_cnt ${_st:-}"
