@@ -108,6 +108,30 @@ l2_tpt() {
 	L2_OPTS=-T l2_memcheck "$1"
 }
 
+# mmu_count_field FILE NAME: the value of counter NAME in the output FILE of
+# mmu-count -q, empty when it has none.
+mmu_count_field() {
+	sed -n "s/.* $2=\([0-9]*\).*/\1/p" "$1" 2>/dev/null
+}
+
+# l2_tpt_run SCRIPT [RUN-L2 OPTION...]: boot L2 with Translation
+# Pass-Through (run-l2 -T and the options given) under mmu-count and run
+# the L2 check SCRIPT (rootfs/l2/SCRIPT), its console in /tmp/SCRIPT.log.
+# Sets _rc (L2's exit status), _res (SCRIPT's RESULT line), _walks and
+# _faults (the guest bank's tpt_walks and tpt_tag_faults, empty when
+# missing).
+l2_tpt_run() {
+	_script=$1
+	shift
+	rm -f "/tmp/mmu-count-$_script.txt" "/tmp/$_script.log"
+	mmu-count -b guest -q -o "/tmp/mmu-count-$_script.txt" -- \
+		run-l2 -T "$@" -t 900 -o "/tmp/$_script.log" "$_script"
+	_rc=$?
+	_walks=$(mmu_count_field "/tmp/mmu-count-$_script.txt" tpt_walks)
+	_faults=$(mmu_count_field "/tmp/mmu-count-$_script.txt" tpt_tag_faults)
+	_res=$(grep "^RESULT: $_script=" "/tmp/$_script.log" 2>/dev/null | tail -n 1)
+}
+
 # l2_tpt_storm NAME [RUN-L2 OPTION...]: boot L2 with Translation
 # Pass-Through (run-l2 -T, and the options given) and run tpt-check in it
 # under mmu-count: pt-storm and memcheck against the build machine's
@@ -118,19 +142,13 @@ l2_tpt() {
 l2_tpt_storm() {
 	_n=$1
 	shift
-	rm -f /tmp/mmu-count-tpt.txt /tmp/tpt-check.log
-	mmu-count -b guest -q -o /tmp/mmu-count-tpt.txt -- \
-		run-l2 -T "$@" -t 900 -o /tmp/tpt-check.log tpt-check
-	_rc=$?
-	_walks=$(sed -n 's/.* tpt_walks=\([0-9]*\).*/\1/p' /tmp/mmu-count-tpt.txt 2>/dev/null)
-	_faults=$(sed -n 's/.* tpt_tag_faults=\([0-9]*\).*/\1/p' /tmp/mmu-count-tpt.txt 2>/dev/null)
+	l2_tpt_run tpt-check "$@"
 	_cnt="tpt_walks=${_walks:-none} tpt_tag_faults=${_faults:-none}"
-	_res=$(grep '^RESULT: tpt-check=' /tmp/tpt-check.log 2>/dev/null | tail -n 1)
 	_fills=$(sed -n 's/^tpt-check: stats end: .*fills_user=\([0-9]*\).*/\1/p' /tmp/tpt-check.log 2>/dev/null)
 	if [ $_rc -ne 0 ] || [ "$_res" != "RESULT: tpt-check=passed" ]; then
 		result FAIL "$_n" "L2 exit $_rc, ${_res:-no RESULT line}; $_cnt"
 	elif [ -z "$_walks" ] || [ -z "$_faults" ]; then
-		result FAIL "$_n" "tpt-check passed, but no TPT counters: $(mmu_fields /tmp/mmu-count-tpt.txt guest)"
+		result FAIL "$_n" "tpt-check passed, but no TPT counters: $(mmu_fields /tmp/mmu-count-tpt-check.txt guest)"
 	elif [ "$_walks" -eq 0 ] || [ "$_faults" -ne 0 ]; then
 		result FAIL "$_n" "tpt-check passed, but $_cnt (want walks above 0, no tag fault)"
 	else
@@ -150,16 +168,10 @@ l2_tpt_storm() {
 l2_tpt_revoke() {
 	_n=$1
 	shift
-	rm -f /tmp/mmu-count-tptr.txt /tmp/tpt-revoke.log
 	_tf0=$(dmesg | grep -c 'TPT tag fault')
-	mmu-count -b guest -q -o /tmp/mmu-count-tptr.txt -- \
-		run-l2 -T -M "$@" -t 900 -o /tmp/tpt-revoke.log tpt-revoke
-	_rc=$?
+	l2_tpt_run tpt-revoke -M "$@"
 	_tf=$(($(dmesg | grep -c 'TPT tag fault') - _tf0))
-	_walks=$(sed -n 's/.* tpt_walks=\([0-9]*\).*/\1/p' /tmp/mmu-count-tptr.txt 2>/dev/null)
-	_faults=$(sed -n 's/.* tpt_tag_faults=\([0-9]*\).*/\1/p' /tmp/mmu-count-tptr.txt 2>/dev/null)
 	_cnt="tpt_walks=${_walks:-none} tpt_tag_faults=${_faults:-none}, $_tf tag-fault exit(s) logged by KVM"
-	_res=$(grep '^RESULT: tpt-revoke=' /tmp/tpt-revoke.log 2>/dev/null | tail -n 1)
 	_st=$(sed -n 's/^tpt-revoke: stats end: .*\(revocations=[0-9]*\).*/\1/p' /tmp/tpt-revoke.log 2>/dev/null)
 	if [ $_rc -ne 0 ] || [ "$_res" != "RESULT: tpt-revoke=passed" ]; then
 		result FAIL "$_n" "L2 exit $_rc, ${_res:-no RESULT line}; $_cnt"
@@ -174,7 +186,7 @@ l2_tpt_revoke() {
 # segment, under mmu-count; fails unless the segment translated.
 l2_memcheck_dseg() {
 	L2_OPTS=-d l2_memcheck "$1" mmu-count -b guest -q -o /tmp/mmu-count-l2d.txt --
-	_hits=$(sed -n 's/.* dseg_vmm_hits=\([0-9]*\).*/\1/p' /tmp/mmu-count-l2d.txt)
+	_hits=$(mmu_count_field /tmp/mmu-count-l2d.txt dseg_vmm_hits)
 	if [ "${_hits:-0}" -gt 0 ]; then
 		result PASS "$1-segment" "$_hits guest-physical addresses translated by the VMM segment"
 	else
@@ -192,7 +204,7 @@ l2_dseg_check() {
 	mmu-count -b guest -q -o /tmp/mmu-count-dsegc.txt -- \
 		run-l2 -g "$@" -t 900 -o /tmp/dseg-check.log dseg-check:16
 	_rc=$?
-	_hits=$(sed -n 's/.* dseg_guest_hits=\([0-9]*\).*/\1/p' /tmp/mmu-count-dsegc.txt)
+	_hits=$(mmu_count_field /tmp/mmu-count-dsegc.txt dseg_guest_hits)
 	if [ $_rc -ne 0 ] || ! grep -q '^RESULT: .*check=passed' /tmp/dseg-check.log; then
 		result FAIL "$_n" "L2 exit $_rc: $(grep '^dseg-check' /tmp/dseg-check.log | head -n 3 | tr '\n' ' ')"
 	elif [ "${_hits:-0}" -eq 0 ]; then
