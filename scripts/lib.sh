@@ -15,7 +15,7 @@ SELFTEST_OBJ=${SELFTEST_OBJ:-$BUILD/selftests}
 BAREMETAL_OBJ=${BAREMETAL_OBJ:-$BUILD/baremetal}
 # The emulated CPU of L0: an EPYC with the SVM features a current core has
 # (FlushByAsid, DecodeAssists) and this project's extensions.
-L0_CPU_DEFAULT=EPYC,+flushbyasid,+decodeassists,+mmu-counters,+direct-segments,+tpt
+L0_CPU_DEFAULT=EPYC,+flushbyasid,+decodeassists,+mmu-counters,+direct-segments,+tpt,+agile-paging
 ROOTFS_OBJ=${ROOTFS_OBJ:-$BUILD/rootfs}
 BZIMAGE=${BZIMAGE:-$LINUX_OBJ/arch/x86/boot/bzImage}
 L1_INITRD=${L1_INITRD:-$ROOTFS_OBJ/l1.cpio}

@@ -39,6 +39,9 @@
 #define VMCB_TPT_TAG		0x248
 #define VMCB_TPT_CR3		0x250
 #define VMCB_TPT_FAULT_VA	0x258
+/* Agile paging (Documentation/hw/mmu-extensions.rst) */
+#define VMCB_AGILE_CTL		0x260
+#define VMCB_AGILE_SCR3		0x268
 /* State save area */
 #define VMCB_ES			0x400
 #define VMCB_CS			0x410
