@@ -15,7 +15,7 @@ MODES ?= nested shadow
 # What 'make bench' runs (Documentation/bench.rst); tpt-opt and tpt-naive
 # share one L1 boot (the same L2 runs on Translation Pass-Through).
 CONFIGS ?= native nested shadow tpt-opt tpt-naive vmm-direct guest-direct dual-direct
-WORKLOADS ?= gups pagerank memcached
+WORKLOADS ?= gups pagerank memcached kcbench
 SIZE ?= default
 REPEAT ?= 3
 
@@ -48,8 +48,9 @@ kernel: sources
 selftests: kernel
 	scripts/build-selftests
 
-## make rootfs          build the L1 and L2 initramfs images
+## make rootfs          build the L1 and L2 initramfs images (and kcbench's)
 rootfs: kernel qemu selftests
+	scripts/build-kcbench
 	scripts/build-rootfs
 
 ## make run             all of the above, then boot L1 and L2 and run the demo (nested and shadow)

@@ -20,6 +20,8 @@ ROOTFS_OBJ=${ROOTFS_OBJ:-$BUILD/rootfs}
 BZIMAGE=${BZIMAGE:-$LINUX_OBJ/arch/x86/boot/bzImage}
 L1_INITRD=${L1_INITRD:-$ROOTFS_OBJ/l1.cpio}
 L2_INITRD=${L2_INITRD:-$ROOTFS_OBJ/l2.cpio.gz}
+KCB_ROOT=${KCB_ROOT:-$ROOTFS_OBJ/kcbench}
+KCB_INITRD=${KCB_INITRD:-$ROOTFS_OBJ/kcbench.cpio.gz}
 LOGDIR=${LOGDIR:-$BUILD/logs}
 
 # ccache lives outside the work tree so that fresh clones share it.  The
@@ -90,4 +92,13 @@ i, j = text.index(begin) + len(begin), text.index(end)
 open(readme, "w").write(text[:i] + table + text[j:])
 EOF
 	log "updated the $1 table in README.md"
+}
+
+# install_libs ROOT BIN: copy every shared library that BIN needs (as ldd
+# resolves them here) into ROOT.
+install_libs() {
+	local root=$1 bin=$2 lib
+	for lib in $(ldd "$bin" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+		[ -e "$root$lib" ] || install -D -m 0755 "$(readlink -f "$lib")" "$root$lib"
+	done
 }
