@@ -414,7 +414,7 @@ static void test_random(struct kvm_vm *vm, struct kvm_vcpu *vcpu, bool npt,
  * e. Reserved MSRs and CTL bits #GP (EIO); the counters still work.  The
  * bank has @nr counters: more with direct segments.
  */
-static void test_bad_msrs(uint32_t nr)
+static void test_bad_msrs(uint32_t nr, bool agile)
 {
 	const uint32_t reserved[] = {
 		MSR_MMUCNT_HOST + nr, MSR_MMUCNT_GUEST + nr,
@@ -430,6 +430,13 @@ static void test_bad_msrs(uint32_t nr)
 		CHECK(r == -EIO, "rdmsr 0x%x (reserved counter): %s, wanted EIO (#GP)",
 		      reserved[i], r ? strerror(-r) : "succeeded");
 	}
+	/* The agile paging counters exist exactly with the feature. */
+	r = __msr_read(MSR_MMUCNT_AGILE_GUEST + NR_COUNTERS_AGILE - 1 -
+		       CNT_AGILE_WALKS, &val);
+	CHECK(agile ? !r : r == -EIO,
+	      "rdmsr 0x%x (last agile counter) %s agile paging: %s",
+	      MSR_MMUCNT_AGILE_GUEST + NR_COUNTERS_AGILE - 1 - CNT_AGILE_WALKS,
+	      agile ? "with" : "without", r ? strerror(-r) : "succeeded");
 	r = __msr_write(MSR_MMUCNT_CTL, MMUCNT_CTL_EN | BIT_ULL(1));
 	CHECK(r == -EIO, "wrmsr CTL <- EN|bit 1 (reserved): %s, wanted EIO (#GP)",
 	      r ? strerror(-r) : "succeeded");
@@ -526,7 +533,8 @@ int main(int argc, char *argv[])
 	test_random(vm, vcpu, npt, reach, ebx & 0xffff);
 	/* The first counter index past the last feature the CPU has. */
 	test_bad_msrs(eax & TPT_CPUID_BIT ? NR_COUNTERS_TPT :
-		      eax & DSEG_CPUID_BIT ? NR_COUNTERS_DSEG : NR_COUNTERS);
+		      eax & DSEG_CPUID_BIT ? NR_COUNTERS_DSEG : NR_COUNTERS,
+		      eax & AGILE_CPUID_BIT);
 
 	kvm_vm_free(vm);
 	close(msr_fd);

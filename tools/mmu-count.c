@@ -37,16 +37,19 @@
 #define MAX_CPUS		4096
 
 /* Field names as printed, in MSR order. */
-static const char *const field_name[NR_COUNTERS_TPT] = {
+static const char *const field_name[NR_COUNTERS_AGILE] = {
 	"walks", "fetch_walks", "stlb_hits", "refs_guest", "refs_nested",
 	"faults", "large", "dseg_checks", "dseg_guest_hits", "dseg_vmm_hits",
 	"dseg_escapes", "dseg_false_escapes", "tpt_refs_tag", "tpt_walks",
-	"tpt_tag_faults",
+	"tpt_tag_faults", NULL, "agile_walks", "agile_refs_shadow",
+	"agile_switch_l0", "agile_switch_l1", "agile_switch_l2",
+	"agile_switch_l3", "agile_switch_l4", "agile_switch_l5",
 };
 
 /*
  * The counters a bank has: the base ones, the direct-segment ones with
- * DSEG_CPUID_BIT and the TPT ones with TPT_CPUID_BIT; a bit per index.
+ * DSEG_CPUID_BIT, the TPT ones with TPT_CPUID_BIT and the agile paging
+ * ones with AGILE_CPUID_BIT; a bit per index.
  */
 static uint32_t counters = (1u << NR_COUNTERS) - 1;
 
@@ -110,6 +113,9 @@ static int have_mmucnt(uint32_t geo[3])
 	if (eax & TPT_CPUID_BIT)
 		counters |= ((1u << NR_COUNTERS_TPT) - 1) &
 			    ~((1u << NR_COUNTERS_DSEG) - 1);
+	if (eax & AGILE_CPUID_BIT)
+		counters |= ((1u << NR_COUNTERS_AGILE) - 1) &
+			    ~((1u << CNT_AGILE_WALKS) - 1);
 	return !!(eax & MMUCNT_CPUID_BIT);
 }
 
@@ -229,17 +235,29 @@ static int msr_write(const struct cpu *c, uint32_t msr, uint64_t val)
 	return -1;
 }
 
+/*
+ * The MSR of counter @i of the bank whose first MSR is @base: the agile
+ * paging counters have MSRs of their own.
+ */
+static uint32_t counter_msr(uint32_t base, int i)
+{
+	if (i < CNT_AGILE_WALKS)
+		return base + i;
+	return (base == MSR_MMUCNT_HOST ? MSR_MMUCNT_AGILE_HOST :
+		MSR_MMUCNT_AGILE_GUEST) + i - CNT_AGILE_WALKS;
+}
+
 /* Add the bank at MSR @base of @c to @sum. */
 static int read_bank(const struct cpu *c, uint32_t base,
-		     uint64_t sum[NR_COUNTERS_TPT])
+		     uint64_t sum[NR_COUNTERS_AGILE])
 {
 	uint64_t v;
 	int i;
 
-	for (i = 0; i < NR_COUNTERS_TPT; i++) {
+	for (i = 0; i < NR_COUNTERS_AGILE; i++) {
 		if (!has_counter(i))
 			continue;
-		if (msr_read(c, base + i, &v))
+		if (msr_read(c, counter_msr(base, i), &v))
 			return -1;
 		sum[i] += v;
 	}
@@ -247,7 +265,7 @@ static int read_bank(const struct cpu *c, uint32_t base,
 }
 
 /* References per walk, both dimensions; 0 when nothing walked. */
-static double refs_per_walk(const uint64_t cnt[NR_COUNTERS_TPT])
+static double refs_per_walk(const uint64_t cnt[NR_COUNTERS_AGILE])
 {
 	if (!cnt[CNT_WALKS])
 		return 0;
@@ -256,20 +274,20 @@ static double refs_per_walk(const uint64_t cnt[NR_COUNTERS_TPT])
 }
 
 static void print_bank(FILE *out, int csv, const char *bank,
-		       const uint64_t cnt[NR_COUNTERS_TPT])
+		       const uint64_t cnt[NR_COUNTERS_AGILE])
 {
 	int i;
 
 	if (csv) {
 		fprintf(out, "%s", bank);
-		for (i = 0; i < NR_COUNTERS_TPT; i++)
+		for (i = 0; i < NR_COUNTERS_AGILE; i++)
 			if (has_counter(i))
 				fprintf(out, ",%" PRIu64, cnt[i]);
 		fprintf(out, ",%.2f\n", refs_per_walk(cnt));
 		return;
 	}
 	fprintf(out, "%s: bank=%s", prog, bank);
-	for (i = 0; i < NR_COUNTERS_TPT; i++)
+	for (i = 0; i < NR_COUNTERS_AGILE; i++)
 		if (has_counter(i))
 			fprintf(out, " %s=%" PRIu64, field_name[i], cnt[i]);
 	fprintf(out, " refs_per_walk=%.2f\n", refs_per_walk(cnt));
@@ -280,7 +298,7 @@ static void print_csv_header(FILE *out)
 	int i;
 
 	fprintf(out, "bank");
-	for (i = 0; i < NR_COUNTERS_TPT; i++)
+	for (i = 0; i < NR_COUNTERS_AGILE; i++)
 		if (has_counter(i))
 			fprintf(out, ",%s", field_name[i]);
 	fprintf(out, ",refs_per_walk\n");
@@ -328,7 +346,7 @@ static int run(char *argv[])
 
 int main(int argc, char *argv[])
 {
-	uint64_t host[NR_COUNTERS_TPT] = { 0 }, guest[NR_COUNTERS_TPT] = { 0 };
+	uint64_t host[NR_COUNTERS_AGILE] = { 0 }, guest[NR_COUNTERS_AGILE] = { 0 };
 	int banks = BANK_BOTH, csv = 0, quiet = 0, ncpus, i, opt, status;
 	static int ids[MAX_CPUS];
 	const char *outfile = NULL;

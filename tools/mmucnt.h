@@ -38,7 +38,22 @@ enum {
 	CNT_TPT_REFS_TAG = NR_COUNTERS_DSEG,
 	CNT_TPT_WALKS,
 	CNT_TPT_TAG_FAULTS,
-	NR_COUNTERS_TPT
+	NR_COUNTERS_TPT,
+	/*
+	 * Agile paging, with AGILE_CPUID_BIT, in MSRs of their own
+	 * (MSR_MMUCNT_AGILE_HOST/GUEST + index - CNT_AGILE_WALKS); index 15
+	 * is reserved.  CNT_AGILE_SWITCH_L0 + n: walks whose nested part
+	 * began at the guest's table of level n (0: all shadow).
+	 */
+	CNT_AGILE_WALKS = 16,
+	CNT_AGILE_REFS_SHADOW,
+	CNT_AGILE_SWITCH_L0,
+	CNT_AGILE_SWITCH_L1,
+	CNT_AGILE_SWITCH_L2,
+	CNT_AGILE_SWITCH_L3,
+	CNT_AGILE_SWITCH_L4,
+	CNT_AGILE_SWITCH_L5,
+	NR_COUNTERS_AGILE
 };
 
 /* Direct segments: the CPUID bit and the guest segment's MSRs */
@@ -55,5 +70,10 @@ enum {
 #define MSR_TPT_CR3		0xc0011f42u
 #define TPT_CR3_V		(1ULL << 0)
 #define TPT_PAGE_GPA		(1ULL << 52)
+
+/* Agile paging: the CPUID bit and the MSRs of counters 16 to 23 */
+#define AGILE_CPUID_BIT		(1u << 3)
+#define MSR_MMUCNT_AGILE_HOST	0xc0011f50u
+#define MSR_MMUCNT_AGILE_GUEST	0xc0011f58u
 
 #endif /* MMUVIRT_MMUCNT_H */
