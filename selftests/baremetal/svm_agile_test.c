@@ -26,17 +26,20 @@
  *   7.   a guest read-only leaf in the nested part: #PF W|P at RO_VA
  *   8.   a shadow read-only leaf: the same #PF
  *   9.   a switching entry without R/W: its permission still applies
- *  10.   accessed and dirty bits: set in the guest's entries below the
+ *  10.   NX in a switching entry: the fetch of the code below it faults
+ *        (#PF P|I/D at its address)
+ *  11.   NX in a guest leaf below the switch: the same #PF
+ *  12.   accessed and dirty bits: set in the guest's entries below the
  *        switch, in the shadow entries above it
- *  11.   a guest table below the switch that the nested table does not
+ *  13.   a guest table below the switch that the nested table does not
  *        map: #NPF with the page-table bit at the guest-physical address
  *        of the entry
- *  12.   a 2 MiB guest page in the nested part
- *  13.   a 2 MiB shadow page
- *  14.   VMRUN with agile paging and no nested paging is invalid
- *  15.   VMRUN with a reserved bit in AGILE_SCR3 is invalid
- *  16.   VMRUN with a reserved bit in AGILE_CTL is invalid
- *  17.   VMRUN with agile paging and TPT both on is invalid
+ *  14.   a 2 MiB guest page in the nested part
+ *  15.   a 2 MiB shadow page
+ *  16.   VMRUN with agile paging and no nested paging is invalid
+ *  17.   VMRUN with a reserved bit in AGILE_SCR3 is invalid
+ *  18.   VMRUN with a reserved bit in AGILE_CTL is invalid
+ *  19.   VMRUN with agile paging and TPT both on is invalid
  *
  * Stock QEMU 7.2 has no agile paging: it does not know the "agile-paging"
  * CPU property.
@@ -50,9 +53,12 @@
 #define PTE_D			(1ull << 6)
 #define PTE_PS			(1ull << 7)
 #define PTE_SWITCH		(1ull << 52)
+#define PTE_NX			(1ull << 63)
 
 #define PF_P			(1ull << 0)
 #define PF_W			(1ull << 1)
+#define PF_ID			(1ull << 4)
+#define EFER_NXE		(1ull << 11)
 #define NPF_TABLE		(1ull << 33)
 
 #define MSR_MMUCNT_CTL		0xc0011f00
@@ -270,6 +276,23 @@ static bool store_fault(const char *what, uint64_t va)
 	return ok;
 }
 
+/* Run and check a #PF for the fetch of the guest's first instruction. */
+static bool fetch_fault(const char *what)
+{
+	uint64_t code = svm_run();
+	bool ok = code == SVM_EXIT_EXCP_BASE + 14 &&
+		  vmcb_r64(VMCB_EXITINFO1) == (PF_P | PF_ID) &&
+		  vmcb_r64(VMCB_EXITINFO2) == pa(guest_copy) &&
+		  page_b[1] == 0;
+
+	if (!ok)
+		bm_printf("# %s: EXITCODE 0x%lx EXITINFO1 0x%lx EXITINFO2 0x%lx "
+			  "(want 0x4e 0x11 0x%lx)\n", what, code,
+			  vmcb_r64(VMCB_EXITINFO1), vmcb_r64(VMCB_EXITINFO2),
+			  pa(guest_copy));
+	return ok;
+}
+
 static void check_invalid(const char *what)
 {
 	uint64_t code = svm_run();
@@ -291,7 +314,7 @@ int main(void)
 	if (!(a & CPUID_AGILE))
 		tap_skip_all("no agile paging");
 
-	tap_plan(17);
+	tap_plan(19);
 	svm_enable();
 	tables_init();
 
@@ -324,6 +347,19 @@ int main(void)
 	s_pdpt[0] &= ~PTE_RW;
 	tap_result(store_fault("switching entry RO", data_va),
 		   "switching entry without R/W: #PF W|P");
+
+	vm_init(guest_copy, data_va, 2);
+	vmcb_w64(VMCB_EFER, EFER_SVME | EFER_LME | EFER_LMA | EFER_NXE);
+	s_pdpt[0] |= PTE_NX;
+	tap_result(fetch_fault("NX switching entry"),
+		   "NX in the switching entry: the fetch below it faults");
+
+	vm_init(guest_copy, data_va, 2);
+	vmcb_w64(VMCB_EFER, EFER_SVME | EFER_LME | EFER_LMA | EFER_NXE);
+	g_pt[code_pti] |= PTE_NX;
+	tap_result(fetch_fault("NX guest leaf"),
+		   "NX in a guest leaf below the switch: the fetch faults");
+	g_pt[code_pti] &= ~PTE_NX;
 
 	vm_init(guest_store, data_va, 2);
 	g_pt[data_pti] &= ~(PTE_A | PTE_D);
