@@ -27,6 +27,33 @@ void svm_require(uint32_t features)
 		tap_skip_all("SVM features missing");
 }
 
+/*
+ * Does CPUID 0x8000_0030 EAX, the project's MMU extensions
+ * (Documentation/hw/mmu-extensions.rst), announce @bit?
+ */
+bool mmu_ext_has(uint32_t bit)
+{
+	uint32_t a, b, c, d;
+
+	cpuid(0x80000000, 0, &a, &b, &c, &d);
+	if (a < 0x80000030)
+		return false;
+	cpuid(0x80000030, 0, &a, &b, &c, &d);
+	return a & bit;
+}
+
+/* Skip the whole test unless the MMU extension @bit, called @name, is there. */
+void mmu_ext_require(uint32_t bit, const char *name)
+{
+	uint32_t a, b, c, d;
+
+	cpuid(0x80000000, 0, &a, &b, &c, &d);
+	if (a < 0x80000030)
+		tap_skip_all("no CPUID 0x80000030");
+	if (!mmu_ext_has(bit))
+		tap_skip_all(name);
+}
+
 void svm_enable(void)
 {
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);

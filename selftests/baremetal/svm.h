@@ -74,6 +74,8 @@
 extern uint8_t vmcb[4096];
 
 void svm_require(uint32_t features);
+bool mmu_ext_has(uint32_t bit);
+void mmu_ext_require(uint32_t bit, const char *name);
 void svm_enable(void);
 void vmcb_init(const void *guest_rip, uint64_t ncr3);
 void vmcb_long_mode(uint64_t cr3);

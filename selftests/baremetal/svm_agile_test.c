@@ -304,15 +304,9 @@ static void check_invalid(const char *what)
 int main(void)
 {
 	uint64_t code, g_pte, s_pte, off;
-	uint32_t a, b, c, d;
 
 	svm_require(SVM_FEAT_NPT);
-	cpuid(0x80000000, 0, &a, &b, &c, &d);
-	if (a < 0x80000030)
-		tap_skip_all("no CPUID 0x80000030");
-	cpuid(0x80000030, 0, &a, &b, &c, &d);
-	if (!(a & CPUID_AGILE))
-		tap_skip_all("no agile paging");
+	mmu_ext_require(CPUID_AGILE, "no agile paging");
 
 	tap_plan(19);
 	svm_enable();
@@ -420,8 +414,7 @@ int main(void)
 	vmcb_w64(VMCB_AGILE_CTL, 3);
 	check_invalid("AGILE_CTL bit 1 set");
 
-	cpuid(0x80000030, 0, &a, &b, &c, &d);
-	if (a & CPUID_TPT) {
+	if (mmu_ext_has(CPUID_TPT)) {
 		memset(tags, 0, sizeof(tags));
 		wrmsr(MSR_TPT_TAG_BASE, pa(tags));
 		wrmsr(MSR_TPT_TAG_END, pa(tags) + sizeof(tags));

@@ -227,15 +227,9 @@ static bool tag_fault(const char *what, uint64_t info1, uint64_t hpa,
 int main(void)
 {
 	uint64_t walks, code;
-	uint32_t a, b, c, d;
 
 	svm_require(SVM_FEAT_NPT);
-	cpuid(0x80000000, 0, &a, &b, &c, &d);
-	if (a < 0x80000030)
-		tap_skip_all("no CPUID 0x80000030");
-	cpuid(0x80000030, 0, &a, &b, &c, &d);
-	if (!(a & CPUID_TPT))
-		tap_skip_all("no Translation Pass-Through");
+	mmu_ext_require(CPUID_TPT, "no Translation Pass-Through");
 
 	tap_plan(17);
 	svm_enable();
