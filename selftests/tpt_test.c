@@ -357,28 +357,6 @@ static void collect(struct kvm_vm *vm, uint64_t table, int level,
 	}
 }
 
-static uint64_t vcpu_stat(struct kvm_vcpu *vcpu, const char *name)
-{
-	struct kvm_stats_header header;
-	struct kvm_stats_desc *descs, *d;
-	uint64_t val = ~0UL;
-	int fd = vcpu_get_stats_fd(vcpu), i;
-
-	read_stats_header(fd, &header);
-	descs = read_stats_descriptors(fd, &header);
-	for (i = 0; i < header.num_desc; i++) {
-		d = get_stats_descriptor(descs, i, &header);
-		if (!strcmp(d->name, name)) {
-			read_stat_data(fd, &header, d, &val, 1);
-			break;
-		}
-	}
-	free(descs);
-	close(fd);
-	TEST_ASSERT(val != ~0UL, "no vCPU stat %s", name);
-	return val;
-}
-
 /* Exits that are not host interrupts, hypercalls or port I/O (ucalls) */
 static uint64_t other_exits(struct kvm_vcpu *vcpu)
 {

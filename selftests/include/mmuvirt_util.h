@@ -7,6 +7,8 @@
 #define SELFTEST_MMUVIRT_UTIL_H
 
 #include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "kvm_util.h"
@@ -73,6 +75,29 @@ static inline bool kvm_amd_npt(void)
 	TEST_ASSERT(read(fd, &c, 1) == 1, "read kvm_amd npt parameter");
 	close(fd);
 	return c == 'Y' || c == '1';
+}
+
+/* A vCPU statistic by name, from the vCPU's binary stats fd. */
+static inline uint64_t vcpu_stat(struct kvm_vcpu *vcpu, const char *name)
+{
+	struct kvm_stats_header header;
+	struct kvm_stats_desc *descs, *d;
+	uint64_t val = ~0UL;
+	int fd = vcpu_get_stats_fd(vcpu), i;
+
+	read_stats_header(fd, &header);
+	descs = read_stats_descriptors(fd, &header);
+	for (i = 0; i < header.num_desc; i++) {
+		d = get_stats_descriptor(descs, i, &header);
+		if (!strcmp(d->name, name)) {
+			read_stat_data(fd, &header, d, &val, 1);
+			break;
+		}
+	}
+	free(descs);
+	close(fd);
+	TEST_ASSERT(val != ~0UL, "no vCPU stat %s", name);
+	return val;
 }
 
 /*

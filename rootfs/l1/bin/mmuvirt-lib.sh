@@ -93,6 +93,58 @@ tpt_available() {
 		mmu_counter_exists tpt_walks
 }
 
+# agile_available: succeed when L2 can run on agile paging: the emulated
+# CPU has it (mmu-count shows its counters), KVM offers it
+# (kvm_amd.agile_interval_ms exists) and L1's KVM runs nested paging.
+agile_available() {
+	[ "$(paging_mode)" = nested ] &&
+		[ -e /sys/module/kvm_amd/parameters/agile_interval_ms ] &&
+		mmu_counter_exists agile_walks
+}
+
+# l2_agile NAME [RUN-L2 OPTION...]: boot L2 on agile paging (run-l2 -A, and
+# the options given) and run agile-check in it under mmu-count: pt-storm
+# and memcheck against the build machine's checksums, then a quiet spell
+# for KVM's dirty-bit scan (rootfs/l2/agile-check).  KVM's agile_* VM
+# statistics are sampled each second from debugfs while L2 runs.  Passes
+# when agile-check passes, page tables went to nested mode and back, and
+# the emulated CPU made agile walks.
+l2_agile() {
+	_n=$1
+	shift
+	_st=/tmp/agile-stats.txt
+	: >"$_st"
+	(
+		cd /sys/kernel/debug/kvm || exit
+		while :; do
+			echo "$(cat agile_to_nested) $(cat agile_to_shadow)" \
+				"$(cat agile_pt_writes) $(cat agile_switch_links)"
+			sleep 1
+		done
+	) >>"$_st" 2>/dev/null &
+	_poll=$!
+	rm -f /tmp/mmu-count-agile.txt /tmp/agile-check.log
+	mmu-count -b guest -q -o /tmp/mmu-count-agile.txt -- \
+		run-l2 -A "$@" -t 900 -o /tmp/agile-check.log agile-check
+	_rc=$?
+	kill "$_poll" 2>/dev/null
+	wait "$_poll" 2>/dev/null
+	# The statistics only grow while the VM lives: keep the largest.
+	# shellcheck disable=SC2046
+	set -- $(awk '{ for (i = 1; i <= 4; i++) if ($i > m[i]) m[i] = $i }
+		END { print m[1] + 0, m[2] + 0, m[3] + 0, m[4] + 0 }' "$_st")
+	_kvm="to_nested=$1 to_shadow=$2 pt_writes=$3 switch_links=$4"
+	_walks=$(mmu_count_field /tmp/mmu-count-agile.txt agile_walks)
+	_l0=$(mmu_count_field /tmp/mmu-count-agile.txt agile_switch_l0)
+	_res=$(grep "^RESULT: agile-check=" /tmp/agile-check.log 2>/dev/null | tail -n 1)
+	if [ $_rc -ne 0 ] || [ "$_res" != "RESULT: agile-check=passed" ]; then
+		result FAIL "$_n" "L2 exit $_rc, ${_res:-no RESULT line}; $_kvm"
+	elif [ "$1" -eq 0 ] || [ "$2" -eq 0 ] || [ "${_walks:-0}" -eq 0 ]; then
+		result FAIL "$_n" "agile-check passed, but KVM $_kvm, agile_walks=${_walks:-none} (want moves both ways and agile walks)"
+	else
+		result PASS "$_n" "pt-storm and memcheck match the native checksums; KVM $_kvm; agile_walks=$_walks all-shadow=${_l0:-?}"
+	fi
+}
 
 # l2_tpt NAME: boot L2 with -accel kvm,tpt=on (run-l2 -T), check that the
 # guest sees KVM_FEATURE_TPT, and run memcheck in it against the expected
