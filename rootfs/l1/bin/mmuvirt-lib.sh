@@ -123,10 +123,7 @@ l2_agile() {
 		done
 	) >>"$_st" 2>/dev/null &
 	_poll=$!
-	rm -f /tmp/mmu-count-agile.txt /tmp/agile-check.log
-	mmu-count -b guest -q -o /tmp/mmu-count-agile.txt -- \
-		run-l2 -A "$@" -t 900 -o /tmp/agile-check.log agile-check
-	_rc=$?
+	l2_check_run agile-check -A "$@"
 	kill "$_poll" 2>/dev/null
 	wait "$_poll" 2>/dev/null
 	# The statistics only grow while the VM lives: keep the largest.
@@ -134,9 +131,8 @@ l2_agile() {
 	set -- $(awk '{ for (i = 1; i <= 4; i++) if ($i > m[i]) m[i] = $i }
 		END { print m[1] + 0, m[2] + 0, m[3] + 0, m[4] + 0 }' "$_st")
 	_kvm="to_nested=$1 to_shadow=$2 pt_writes=$3 switch_links=$4"
-	_walks=$(mmu_count_field /tmp/mmu-count-agile.txt agile_walks)
-	_l0=$(mmu_count_field /tmp/mmu-count-agile.txt agile_switch_l0)
-	_res=$(grep "^RESULT: agile-check=" /tmp/agile-check.log 2>/dev/null | tail -n 1)
+	_walks=$(mmu_count_field /tmp/mmu-count-agile-check.txt agile_walks)
+	_l0=$(mmu_count_field /tmp/mmu-count-agile-check.txt agile_switch_l0)
 	if [ $_rc -ne 0 ] || [ "$_res" != "RESULT: agile-check=passed" ]; then
 		result FAIL "$_n" "L2 exit $_rc, ${_res:-no RESULT line}; $_kvm"
 	elif [ "$1" -eq 0 ] || [ "$2" -eq 0 ] || [ "${_walks:-0}" -eq 0 ]; then
@@ -166,22 +162,30 @@ mmu_count_field() {
 	sed -n "s/.* $2=\([0-9]*\).*/\1/p" "$1" 2>/dev/null
 }
 
-# l2_tpt_run SCRIPT [RUN-L2 OPTION...]: boot L2 with Translation
-# Pass-Through (run-l2 -T and the options given) under mmu-count and run
-# the L2 check SCRIPT (rootfs/l2/SCRIPT), its console in /tmp/SCRIPT.log.
-# Sets _rc (L2's exit status), _res (SCRIPT's RESULT line), _walks and
-# _faults (the guest bank's tpt_walks and tpt_tag_faults, empty when
-# missing).
-l2_tpt_run() {
+# l2_check_run SCRIPT [RUN-L2 OPTION...]: boot L2 (run-l2 with the
+# options given) under mmu-count and run the L2 check SCRIPT
+# (rootfs/l2/SCRIPT), its console in /tmp/SCRIPT.log and the guest bank's
+# counters in /tmp/mmu-count-SCRIPT.txt.  Sets _rc (L2's exit status) and
+# _res (SCRIPT's RESULT line).
+l2_check_run() {
 	_script=$1
 	shift
 	rm -f "/tmp/mmu-count-$_script.txt" "/tmp/$_script.log"
 	mmu-count -b guest -q -o "/tmp/mmu-count-$_script.txt" -- \
-		run-l2 -T "$@" -t 900 -o "/tmp/$_script.log" "$_script"
+		run-l2 "$@" -t 900 -o "/tmp/$_script.log" "$_script"
 	_rc=$?
+	_res=$(grep "^RESULT: $_script=" "/tmp/$_script.log" 2>/dev/null | tail -n 1)
+}
+
+# l2_tpt_run SCRIPT [RUN-L2 OPTION...]: l2_check_run with Translation
+# Pass-Through (run-l2 -T); also sets _walks and _faults (the guest bank's
+# tpt_walks and tpt_tag_faults, empty when missing).
+l2_tpt_run() {
+	_script=$1
+	shift
+	l2_check_run "$_script" -T "$@"
 	_walks=$(mmu_count_field "/tmp/mmu-count-$_script.txt" tpt_walks)
 	_faults=$(mmu_count_field "/tmp/mmu-count-$_script.txt" tpt_tag_faults)
-	_res=$(grep "^RESULT: $_script=" "/tmp/$_script.log" 2>/dev/null | tail -n 1)
 }
 
 # l2_tpt_storm NAME [RUN-L2 OPTION...]: boot L2 with Translation
