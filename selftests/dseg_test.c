@@ -191,20 +191,11 @@ static void guest_seg_data(const uint64_t *filter)
 		  GPA_DATA - GVA_DATA, filter);
 }
 
-static int dseg_cap(uint64_t op, uint64_t a1, uint64_t a2)
-{
-	struct kvm_enable_cap cap = {
-		.cap = KVM_CAP_X86_DIRECT_SEGMENT,
-		.args = { op, a1, a2 },
-	};
-
-	return __vm_ioctl(vm, KVM_ENABLE_CAP, &cap) ? -errno : 0;
-}
-
 static void vmm_seg(bool on)
 {
-	int r = dseg_cap(on ? KVM_X86_DSEG_VMM_ENABLE : KVM_X86_DSEG_VMM_DISABLE,
-			 GPA_SEG, SEG_SIZE);
+	int r = dseg_enable_cap(vm, on ? KVM_X86_DSEG_VMM_ENABLE :
+					     KVM_X86_DSEG_VMM_DISABLE,
+				 GPA_SEG, SEG_SIZE);
 
 	TEST_ASSERT(!r, "VMM segment %s: %s", on ? "enable" : "disable",
 		    strerror(-r));
@@ -296,7 +287,7 @@ static void test_dual_direct(void)
 	struct counts c;
 
 	case_ok = true;
-	TEST_ASSERT(!dseg_cap(KVM_X86_DSEG_GUEST_ENABLE, 0, 0),
+	TEST_ASSERT(!dseg_enable_cap(vm, KVM_X86_DSEG_GUEST_ENABLE, 0, 0),
 		    "KVM_X86_DSEG_GUEST_ENABLE: %s", strerror(errno));
 	guest_seg_data(no_filter);
 	measure("c Dual Direct", &c);
@@ -354,7 +345,7 @@ static void test_escapes(void)
 	vmm_seg(true);
 	filter_add(filter, GVA_DATA + 100 * PAGE);
 	guest_seg_data(filter);
-	r = dseg_cap(KVM_X86_DSEG_VMM_ESCAPE, GPA_DATA + 200 * PAGE, 0);
+	r = dseg_enable_cap(vm, KVM_X86_DSEG_VMM_ESCAPE, GPA_DATA + 200 * PAGE, 0);
 	TEST_ASSERT(!r, "KVM_X86_DSEG_VMM_ESCAPE: %s", strerror(-r));
 	CHECK(vm_get_stat(vm, "dseg_vmm_escapes") == 1,
 	      "dseg_vmm_escapes %lu, wanted 1",
@@ -430,7 +421,7 @@ static void test_bad_input(bool npt)
 
 	case_ok = true;
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
-		r = dseg_cap(bad[i].op, bad[i].a1, bad[i].a2);
+		r = dseg_enable_cap(vm, bad[i].op, bad[i].a1, bad[i].a2);
 		CHECK(r == -EINVAL || (!npt && r),
 		      "KVM_ENABLE_CAP op %lu (0x%lx, 0x%lx): %s, wanted EINVAL",
 		      bad[i].op, bad[i].a1, bad[i].a2, r ? strerror(-r) : "ok");
@@ -448,11 +439,11 @@ static void test_bad_input(bool npt)
 
 		if (op == KVM_X86_DSEG_VMM_ENABLE && (a1 & 1))
 			a1 = GPA_SEG + (a1 & (SEG_SIZE - 1) & ~(PAGE - 1));
-		if (!dseg_cap(op, a1, a2))
+		if (!dseg_enable_cap(vm, op, a1, a2))
 			ok++;
 	}
 	ksft_print_msg("g: %u of 2000 random operations succeeded\n", ok);
-	dseg_cap(KVM_X86_DSEG_VMM_DISABLE, 0, 0);
+	dseg_enable_cap(vm, KVM_X86_DSEG_VMM_DISABLE, 0, 0);
 
 	/* The guest may not aim its segment outside its memory. */
 	vec = guest_wrmsr(MSR_DSEG_CTL, 0, &back);

@@ -6,6 +6,7 @@
 #ifndef SELFTEST_MMUVIRT_UTIL_H
 #define SELFTEST_MMUVIRT_UTIL_H
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,21 @@ static inline bool kvm_amd_npt(void)
 	TEST_ASSERT(read(fd, &c, 1) == 1, "read kvm_amd npt parameter");
 	close(fd);
 	return c == 'Y' || c == '1';
+}
+
+/*
+ * One KVM_CAP_X86_DIRECT_SEGMENT operation @op with its arguments on @vm:
+ * 0 or -errno.
+ */
+static inline int dseg_enable_cap(struct kvm_vm *vm, uint64_t op,
+				  uint64_t a1, uint64_t a2)
+{
+	struct kvm_enable_cap cap = {
+		.cap = KVM_CAP_X86_DIRECT_SEGMENT,
+		.args = { op, a1, a2 },
+	};
+
+	return __vm_ioctl(vm, KVM_ENABLE_CAP, &cap) ? -errno : 0;
 }
 
 /* A vCPU statistic by name, from the vCPU's binary stats fd. */

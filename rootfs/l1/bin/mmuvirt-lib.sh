@@ -253,7 +253,8 @@ l2_memcheck_dseg() {
 # l2_dseg_check NAME [RUN-L2 OPTION...]: boot L2 with its guest direct
 # segment (run-l2 -g, and the options given) and run dseg-check, the
 # checks of the guest kernel's /dev/dseg, under mmu-count; fails unless it
-# passes and the guest segment translated.
+# passes, the guest segment translated and its escape filter sent
+# the escaped pages to paging.
 l2_dseg_check() {
 	_n=$1
 	shift
@@ -261,12 +262,42 @@ l2_dseg_check() {
 		run-l2 -g "$@" -t 900 -o /tmp/dseg-check.log dseg-check:16
 	_rc=$?
 	_hits=$(mmu_count_field /tmp/mmu-count-dsegc.txt dseg_guest_hits)
+	_esc=$(mmu_count_field /tmp/mmu-count-dsegc.txt dseg_escapes)
 	if [ $_rc -ne 0 ] || ! grep -q '^RESULT: .*check=passed' /tmp/dseg-check.log; then
 		result FAIL "$_n" "L2 exit $_rc: $(grep '^dseg-check' /tmp/dseg-check.log | head -n 3 | tr '\n' ' ')"
 	elif [ "${_hits:-0}" -eq 0 ]; then
 		result FAIL "$_n" "the guest segment translated nothing: $(mmu_fields /tmp/mmu-count-dsegc.txt guest)"
+	elif [ "${_esc:-0}" -eq 0 ]; then
+		result FAIL "$_n" "no escape-filter hits after DSEG_IOC_ESCAPE: $(mmu_fields /tmp/mmu-count-dsegc.txt guest)"
 	else
-		result PASS "$_n" "/dev/dseg semantics hold; $_hits translations by the guest segment"
+		result PASS "$_n" "/dev/dseg semantics hold; $_hits translations by the guest segment, $_esc escaped to paging"
+	fi
+}
+
+# l2_dseg_balloon NAME: boot L2 with self-ballooning (run-l2 -b: 512 MiB
+# of ordinary RAM, 1 GiB that virtio-mem can plug behind the VMM segment)
+# and run GUPS over a 256 MiB /dev/dseg table, under mmu-count.  Ordinary
+# RAM cannot hold the table, so the mapping must come from self-ballooning;
+# fails unless GUPS passes, L2's kernel reports the memory contiguous
+# behind the VMM segment, and both segments translated (Dual Direct: the
+# VMM segment covers only the plugged memory).
+l2_dseg_balloon() {
+	_n=$1
+	mmu-count -b guest -q -o /tmp/mmu-count-dsegb.txt -- \
+		run-l2 -b -m 512M -t 900 -o /tmp/dseg-balloon.log gups:-n:25:-u:2000000:-p:dseg
+	_rc=$?
+	_sb=$(sed -n 's/.*dseg: self-ballooning: \(.*\)/\1/p' /tmp/dseg-balloon.log | tail -n 1)
+	_qemu=$(sed -n 's/.*kvm: self-ballooning: \(.*\)/\1/p' /tmp/dseg-balloon.log | tail -n 1)
+	_g=$(mmu_count_field /tmp/mmu-count-dsegb.txt dseg_guest_hits)
+	_v=$(mmu_count_field /tmp/mmu-count-dsegb.txt dseg_vmm_hits)
+	if [ $_rc -ne 0 ] || ! grep -q '^RESULT: name=gups.*check=passed' /tmp/dseg-balloon.log; then
+		result FAIL "$_n" "L2 exit $_rc; ${_sb:-no self-ballooning line}; $(grep -m 3 '^gups\|dseg:' /tmp/dseg-balloon.log | tr '\n' ' ')"
+	elif ! echo "$_sb" | grep -q 'contiguous behind the VMM segment'; then
+		result FAIL "$_n" "GUPS passed, but self-ballooning: ${_sb:-no line in L2's log}"
+	elif [ "${_g:-0}" -eq 0 ] || [ "${_v:-0}" -eq 0 ]; then
+		result FAIL "$_n" "not Dual Direct: guest segment hits ${_g:-none}, VMM segment hits ${_v:-none}"
+	else
+		result PASS "$_n" "L2: $_sb; QEMU: ${_qemu:-?}; $_g guest and $_v VMM segment hits"
 	fi
 }
 
