@@ -20,7 +20,17 @@
  *      with the PT in nested mode, and again after the dirty-bit scan has
  *      put the PT back in shadow mode (nothing wrote it for an interval);
  *      a PTE write is a write-protect fault again then;
- *   e. the agile VM's results equal the nested-paging VM's.
+ *   e. U/S and NX across the switching point: with the PT in nested mode
+ *      the guest makes one page a user page and another no-execute in its
+ *      PTEs; a supervisor read of the user page (SMAP), a fetch from it
+ *      (SMEP) and a fetch from the NX page are #PFs with the error codes
+ *      of native paging, a read with EFLAGS.AC set and a fetch from an
+ *      ordinary page are not.  Clearing U/S in the PDE (a shadow-mode
+ *      table: the switching entry carries the upper levels' access) makes
+ *      the user page a supervisor page until U/S is set again.  The same
+ *      accesses give the same results after the scan has put the tables
+ *      back in shadow mode;
+ *   f. the agile VM's results equal the nested-paging VM's.
  *
  * Under shadow paging KVM must not offer the capability: the test checks
  * that and skips the rest.
@@ -48,7 +58,13 @@
 #define PF_VECTOR	14
 #define PTE_P		(1UL << 0)
 #define PTE_W		(1UL << 1)
+#define PTE_U		(1UL << 2)
+#define PTE_NX		(1UL << 63)
 #define PTE_ADDR	0x000ffffffffff000UL
+
+/* #PF error codes */
+#define PFEC_P		(1UL << 0)
+#define PFEC_FETCH	(1UL << 4)
 
 #define SLOT		10
 #define DATA_GPA	0xc0000000UL
@@ -57,6 +73,13 @@
 #define FRAME_A		(DATA_GPA + NPAGES * PAGE)
 #define FRAME_B		(FRAME_A + PAGE)
 #define PT_VA		0x80000000UL	/* the PT that maps DATA_VA */
+#define PD_VA		(PT_VA + PAGE)	/* the PD that maps that PT */
+
+/* Pages with a special role in case e, and where their code is */
+#define USER_PG		2
+#define NX_PG		3
+#define CODE_PG		4
+#define CODE_OFF	64
 
 #define PAT(i)		(0x5a5a000000000000UL | (i))
 #define PAT_A		0xaaaaaaaaaaaaaaaaUL
@@ -67,29 +90,157 @@
 /* The guest's PTEs of DATA_VA's pages, through the PT mapped at PT_VA */
 #define DATA_PTE(i)	((volatile uint64_t *)PT_VA + \
 			 ((DATA_VA / PAGE) & 511) + (i))
+/* ... and the PDE of that PT, through the PD mapped at PD_VA */
+#define DATA_PDE	((volatile uint64_t *)PD_VA + ((DATA_VA >> 21) & 511))
+
+#define PG_VA(i)	(DATA_VA + (i) * PAGE)
+
+/*
+ * Case e's results, one set with the tables in nested mode and one with
+ * them back in shadow mode.  The host reads them with
+ * sync_global_from_guest().
+ */
+enum perm_check {
+	SMAP_READ,		/* supervisor read of a user page */
+	SMAP_READ_AC,		/* the same with EFLAGS.AC set */
+	SMEP_FETCH,		/* supervisor fetch from a user page */
+	NX_FETCH,		/* fetch from an NX page */
+	FETCH,			/* fetch from an ordinary page */
+	PDE_SUPERVISOR,		/* the user page's read, PDE U/S clear */
+	PDE_USER,		/* ... and set again */
+	NR_PERM_CHECKS
+};
+
+struct perm_result {
+	uint64_t vec[NR_PERM_CHECKS];
+	uint64_t ec[NR_PERM_CHECKS];
+	uint64_t cr2[NR_PERM_CHECKS];
+};
+
+static struct perm_result perm[2];
+static volatile uint64_t pf_ec, pf_cr2;
+static bool guest_smap;		/* CR4.SMAP is set: STAC and CLAC exist */
 
 static void invlpg(uint64_t va)
 {
 	asm volatile("invlpg (%0)" : : "r"(va) : "memory");
 }
 
-/* With @walk, each read misses the TLB: the CPU walks for every page. */
+/*
+ * With @walk, each read misses the TLB: the CPU walks for every page.
+ * EFLAGS.AC lets the reads reach the user page of case e under SMAP.
+ */
 static uint64_t sum_pages(bool walk)
 {
 	uint64_t sum = 0;
 	int i;
 
+	if (guest_smap)
+		asm volatile("stac" ::: "memory");
 	for (i = 0; i < NPAGES; i++) {
 		if (walk)
 			invlpg(DATA_VA + i * PAGE);
 		sum += *(volatile uint64_t *)(DATA_VA + i * PAGE) * (i + 1);
 	}
+	if (guest_smap)
+		asm volatile("clac" ::: "memory");
 	return sum;
 }
 
 static uint8_t write_safe(uint64_t va, uint64_t val)
 {
 	return kvm_asm_safe("movq %[v], (%[p])", [p] "r"(va), [v] "r"(val));
+}
+
+static uint8_t read_safe(uint64_t va, uint64_t *val)
+{
+	uint8_t vec;
+
+	*val = 0;
+	asm volatile(KVM_ASM_SAFE("movq (%[p]), %[v]")
+		     : KVM_ASM_SAFE_OUTPUTS(vec), [v] "+r"(*val)
+		     : [p] "r"(va)
+		     : KVM_ASM_SAFE_CLOBBERS, "memory");
+	return vec;
+}
+
+/*
+ * Jump to the code at @va (see make_vm: it clears r9 and jumps back to
+ * r11).  A fault on the fetch goes to pf_handler, which returns to r11
+ * with the vector in r9, as kvm_asm_safe() does.
+ */
+static uint8_t exec_safe(uint64_t va)
+{
+	uint8_t vec;
+
+	asm volatile("mov $" __stringify(KVM_EXCEPTION_MAGIC) ", %%r9\n\t"
+		     "lea 1f(%%rip), %%r11\n\t"
+		     "jmp *%[p]\n\t"
+		     "1: movb %%r9b, %[v]\n\t"
+		     : [v] "=qm"(vec)
+		     : [p] "r"(va)
+		     : "r9", "r10", "r11", "memory");
+	return vec;
+}
+
+static uint64_t read_cr2(void)
+{
+	uint64_t cr2;
+
+	asm volatile("mov %%cr2, %0" : "=r"(cr2));
+	return cr2;
+}
+
+/* Records the error code and CR2 of a #PF that kvm_asm_safe expects */
+static void pf_handler(struct ex_regs *regs)
+{
+	GUEST_ASSERT_2(regs->r9 == KVM_EXCEPTION_MAGIC, regs->rip,
+		       regs->error_code);
+	pf_ec = regs->error_code;
+	pf_cr2 = read_cr2();
+	regs->rip = regs->r11;
+	regs->r9 = regs->vector;
+}
+
+static void perm_record(struct perm_result *res, enum perm_check c,
+			uint8_t vec)
+{
+	res->vec[c] = vec;
+	res->ec[c] = vec ? pf_ec : 0;
+	res->cr2[c] = vec ? pf_cr2 : 0;
+}
+
+/* Case e: the page at USER_PG is a user page, the one at NX_PG is NX. */
+static void perm_checks(struct perm_result *res)
+{
+	volatile uint64_t *pde = DATA_PDE;
+	uint64_t v;
+	uint8_t vec;
+
+	vec = read_safe(PG_VA(USER_PG), &v);
+	perm_record(res, SMAP_READ, vec);
+
+	if (guest_smap)
+		asm volatile("stac" ::: "memory");
+	vec = read_safe(PG_VA(USER_PG), &v);
+	if (guest_smap)
+		asm volatile("clac" ::: "memory");
+	GUEST_ASSERT_2(vec || v == PAT(USER_PG), vec, v);
+	perm_record(res, SMAP_READ_AC, vec);
+
+	perm_record(res, SMEP_FETCH, exec_safe(PG_VA(USER_PG) + CODE_OFF));
+	perm_record(res, NX_FETCH, exec_safe(PG_VA(NX_PG) + CODE_OFF));
+	perm_record(res, FETCH, exec_safe(PG_VA(CODE_PG) + CODE_OFF));
+
+	*pde &= ~PTE_U;
+	invlpg(PG_VA(USER_PG));
+	vec = read_safe(PG_VA(USER_PG), &v);
+	GUEST_ASSERT_2(vec || v == PAT(USER_PG), vec, v);
+	perm_record(res, PDE_SUPERVISOR, vec);
+
+	*pde |= PTE_U;
+	invlpg(PG_VA(USER_PG));
+	perm_record(res, PDE_USER, read_safe(PG_VA(USER_PG), &v));
 }
 
 static void guest_code(void)
@@ -121,11 +272,19 @@ static void guest_code(void)
 	*pte1 &= ~PTE_W;
 	invlpg(DATA_VA + PAGE);
 	vec = write_safe(DATA_VA + PAGE, 1);
+
+	/* e: U/S and NX in the nested part of the walk */
+	*DATA_PTE(USER_PG) |= PTE_U;
+	*DATA_PTE(NX_PG) |= PTE_NX;
+	invlpg(PG_VA(USER_PG));
+	invlpg(PG_VA(NX_PG));
+	perm_checks(&perm[0]);
 	GUEST_SYNC_ARGS(4, vec, *(volatile uint64_t *)(DATA_VA + PAGE), 0, 0);
 
-	/* ... and with the PT back in shadow mode */
+	/* ... and with the tables back in shadow mode */
 	sum = sum_pages(true);
 	vec = write_safe(DATA_VA + PAGE, 1);
+	perm_checks(&perm[1]);
 	GUEST_SYNC_ARGS(5, sum, vec, *(volatile uint64_t *)(DATA_VA + PAGE), 0);
 
 	*pte1 |= PTE_W;
@@ -170,13 +329,19 @@ static int agile_cap(struct kvm_vm *vm, uint64_t on, uint64_t ms,
 
 struct run {
 	uint64_t sum1, sum2, acc, vec4, val4, sum5, vec5, val5, vec6, val6;
+	struct perm_result perm[2];
 };
+
+static bool has_smap, has_smep;
+
+/* xor %r9d, %r9d; jmp *%r11: what exec_safe() jumps to */
+static const uint8_t perm_code[] = { 0x45, 0x31, 0xc9, 0x41, 0xff, 0xe3 };
 
 static struct kvm_vm *make_vm(bool agile, struct kvm_vcpu **vcpu)
 {
 	struct kvm_vm *vm = vm_create(1);
 	struct kvm_sregs sregs;
-	vm_paddr_t pt;
+	vm_paddr_t pt, pd;
 	uint64_t *p;
 	int i;
 
@@ -186,10 +351,21 @@ static struct kvm_vm *make_vm(bool agile, struct kvm_vcpu **vcpu)
 	vm_init_descriptor_tables(vm);
 	vcpu_init_descriptor_tables(*vcpu);
 
-	/* Agile paging needs CR0.WP, which the library leaves clear. */
+	vm_install_exception_handler(vm, PF_VECTOR, pf_handler);
+
+	/*
+	 * Agile paging needs CR0.WP, which the library leaves clear; case e
+	 * wants SMEP and SMAP where the CPU has them.
+	 */
 	vcpu_sregs_get(*vcpu, &sregs);
 	sregs.cr0 |= X86_CR0_WP;
+	if (has_smep)
+		sregs.cr4 |= X86_CR4_SMEP;
+	if (has_smap)
+		sregs.cr4 |= X86_CR4_SMAP;
 	vcpu_sregs_set(*vcpu, &sregs);
+	guest_smap = has_smap;
+	sync_global_to_guest(vm, guest_smap);
 
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, DATA_GPA, SLOT,
 				    NPAGES + 2, 0);
@@ -201,9 +377,21 @@ static struct kvm_vm *make_vm(bool agile, struct kvm_vcpu **vcpu)
 	}
 	*(uint64_t *)addr_gpa2hva(vm, FRAME_A) = PAT_A;
 	*(uint64_t *)addr_gpa2hva(vm, FRAME_B) = PAT_B;
+	for (i = USER_PG; i <= CODE_PG; i++)
+		memcpy(addr_gpa2hva(vm, DATA_GPA + i * PAGE + CODE_OFF),
+		       perm_code, sizeof(perm_code));
 
 	guest_pte(vm, DATA_VA, 1, &pt);
 	virt_pg_map(vm, PT_VA, pt);
+	guest_pte(vm, DATA_VA, 2, &pd);
+	virt_pg_map(vm, PD_VA, pd);
+
+	/*
+	 * U/S in the upper levels of DATA_VA, so that a PTE alone decides
+	 * whether a page there is a user page (case e).
+	 */
+	for (i = 2; i <= 4; i++)
+		*guest_pte(vm, DATA_VA, i, NULL) |= PTE_U;
 	return vm;
 }
 
@@ -233,6 +421,53 @@ static bool wait_for_shadow(struct kvm_vm *vm, uint64_t to_shadow)
 		usleep(100 * 1000);
 	}
 	return false;
+}
+
+/* What native paging gives for case e's accesses */
+static void perm_expected(struct perm_result *want)
+{
+	memset(want, 0, sizeof(*want));
+	if (has_smap) {
+		want->vec[SMAP_READ] = PF_VECTOR;
+		want->ec[SMAP_READ] = PFEC_P;
+		want->cr2[SMAP_READ] = PG_VA(USER_PG);
+		want->vec[PDE_USER] = PF_VECTOR;
+		want->ec[PDE_USER] = PFEC_P;
+		want->cr2[PDE_USER] = PG_VA(USER_PG);
+	}
+	if (has_smep) {
+		want->vec[SMEP_FETCH] = PF_VECTOR;
+		want->ec[SMEP_FETCH] = PFEC_P | PFEC_FETCH;
+		want->cr2[SMEP_FETCH] = PG_VA(USER_PG) + CODE_OFF;
+	}
+	want->vec[NX_FETCH] = PF_VECTOR;
+	want->ec[NX_FETCH] = PFEC_P | PFEC_FETCH;
+	want->cr2[NX_FETCH] = PG_VA(NX_PG) + CODE_OFF;
+}
+
+static const char * const perm_check_names[NR_PERM_CHECKS] = {
+	[SMAP_READ] = "SMAP read",
+	[SMAP_READ_AC] = "read with AC",
+	[SMEP_FETCH] = "SMEP fetch",
+	[NX_FETCH] = "NX fetch",
+	[FETCH] = "fetch",
+	[PDE_SUPERVISOR] = "read, PDE U/S clear",
+	[PDE_USER] = "read, PDE U/S set",
+};
+
+/* Case e: @got against native paging, with the tables in @mode */
+static void perm_check_all(const struct perm_result *got, const char *mode)
+{
+	struct perm_result want;
+	int c;
+
+	perm_expected(&want);
+	for (c = 0; c < NR_PERM_CHECKS; c++)
+		CHECK(got->vec[c] == want.vec[c] && got->ec[c] == want.ec[c] &&
+		      got->cr2[c] == want.cr2[c],
+		      "%s, %s mode: vector %lu error code 0x%lx cr2 0x%lx, wanted %lu 0x%lx 0x%lx",
+		      perm_check_names[c], mode, got->vec[c], got->ec[c],
+		      got->cr2[c], want.vec[c], want.ec[c], want.cr2[c]);
 }
 
 static void run_guest(bool agile, struct run *res)
@@ -317,6 +552,8 @@ static void run_guest(bool agile, struct run *res)
 	res->sum5 = uc.args[2];
 	res->vec5 = uc.args[3];
 	res->val5 = uc.args[4];
+	sync_global_from_guest(vm, perm);
+	memcpy(res->perm, perm, sizeof(perm));
 	expect_stage(vcpu, 6, &uc);
 	res->vec6 = uc.args[2];
 	res->val6 = uc.args[3];
@@ -327,6 +564,16 @@ static void run_guest(bool agile, struct run *res)
 		ksft_test_result(case_ok, "d: #PF in nested and in shadow mode, %lu scans, %lu back to shadow\n",
 				 vm_get_stat(vm, "agile_scans"),
 				 vm_get_stat(vm, "agile_to_shadow"));
+
+		case_ok = true;
+		perm_check_all(&res->perm[0], "nested");
+		perm_check_all(&res->perm[1], "shadow");
+		/* the PDE's second write moved the PD: a switch at the PDPTE */
+		CHECK(agile_cnt(CNT_AGILE_SWITCH_L2) > 0,
+		      "no walk switched at the PDPTE");
+		ksft_test_result(case_ok, "e: U/S (SMAP %s, SMEP %s) and NX faults across switching points as native\n",
+				 has_smap ? "on" : "absent",
+				 has_smep ? "on" : "absent");
 	}
 	TEST_ASSERT(vcpu_run_to_ucall(vcpu, &uc) == UCALL_DONE,
 		    "guest did not finish");
@@ -372,7 +619,10 @@ int main(int argc, char *argv[])
 	TEST_REQUIRE(kvm_check_cap(KVM_CAP_X86_AGILE_PAGING));
 	msr_dev_open(0);
 
-	ksft_set_plan(5);
+	has_smap = kvm_cpu_has(X86_FEATURE_SMAP);
+	has_smep = kvm_cpu_has(X86_FEATURE_SMEP);
+
+	ksft_set_plan(6);
 	test_cap();
 	memset(&agile, 0, sizeof(agile));
 	memset(&nested, 0, sizeof(nested));
@@ -388,6 +638,6 @@ int main(int argc, char *argv[])
 	ksft_test_result(!memcmp(&agile, &nested, sizeof(agile)) &&
 			 agile.vec4 == PF_VECTOR && agile.vec6 == 0 &&
 			 agile.val6 == 2,
-			 "e: agile and nested paging give the same results\n");
+			 "f: agile and nested paging give the same results\n");
 	ksft_finished();
 }
