@@ -162,18 +162,27 @@ mmu_count_field() {
 	sed -n "s/.* $2=\([0-9]*\).*/\1/p" "$1" 2>/dev/null
 }
 
-# l2_check_run SCRIPT [RUN-L2 OPTION...]: boot L2 (run-l2 with the
-# options given) under mmu-count and run the L2 check SCRIPT
-# (rootfs/l2/SCRIPT), its console in /tmp/SCRIPT.log and the guest bank's
-# counters in /tmp/mmu-count-SCRIPT.txt.  Sets _rc (L2's exit status) and
-# _res (SCRIPT's RESULT line).
+# l2_counted_run NAME COMMAND [RUN-L2 OPTION...]: boot L2 (run-l2 with the
+# options given) under mmu-count and run COMMAND in it (run-l2's
+# NAME[:ARG...]), its console in /tmp/NAME.log and the guest bank's
+# counters in /tmp/mmu-count-NAME.txt.  Sets _rc (L2's exit status) and
+# _cnt_file (the counters' file).
+l2_counted_run() {
+	_name=$1 _cmd=$2
+	shift 2
+	_cnt_file=/tmp/mmu-count-$_name.txt
+	rm -f "$_cnt_file" "/tmp/$_name.log"
+	mmu-count -b guest -q -o "$_cnt_file" -- \
+		run-l2 "$@" -t 900 -o "/tmp/$_name.log" "$_cmd"
+	_rc=$?
+}
+
+# l2_check_run SCRIPT [RUN-L2 OPTION...]: l2_counted_run of the L2 check
+# SCRIPT (rootfs/l2/SCRIPT); also sets _res (SCRIPT's RESULT line).
 l2_check_run() {
 	_script=$1
 	shift
-	rm -f "/tmp/mmu-count-$_script.txt" "/tmp/$_script.log"
-	mmu-count -b guest -q -o "/tmp/mmu-count-$_script.txt" -- \
-		run-l2 "$@" -t 900 -o "/tmp/$_script.log" "$_script"
-	_rc=$?
+	l2_counted_run "$_script" "$_script" "$@"
 	_res=$(grep "^RESULT: $_script=" "/tmp/$_script.log" 2>/dev/null | tail -n 1)
 }
 
@@ -258,17 +267,15 @@ l2_memcheck_dseg() {
 l2_dseg_check() {
 	_n=$1
 	shift
-	mmu-count -b guest -q -o /tmp/mmu-count-dsegc.txt -- \
-		run-l2 -g "$@" -t 900 -o /tmp/dseg-check.log dseg-check:16
-	_rc=$?
-	_hits=$(mmu_count_field /tmp/mmu-count-dsegc.txt dseg_guest_hits)
-	_esc=$(mmu_count_field /tmp/mmu-count-dsegc.txt dseg_escapes)
+	l2_counted_run dseg-check dseg-check:16 -g "$@"
+	_hits=$(mmu_count_field "$_cnt_file" dseg_guest_hits)
+	_esc=$(mmu_count_field "$_cnt_file" dseg_escapes)
 	if [ $_rc -ne 0 ] || ! grep -q '^RESULT: .*check=passed' /tmp/dseg-check.log; then
 		result FAIL "$_n" "L2 exit $_rc: $(grep '^dseg-check' /tmp/dseg-check.log | head -n 3 | tr '\n' ' ')"
 	elif [ "${_hits:-0}" -eq 0 ]; then
-		result FAIL "$_n" "the guest segment translated nothing: $(mmu_fields /tmp/mmu-count-dsegc.txt guest)"
+		result FAIL "$_n" "the guest segment translated nothing: $(mmu_fields "$_cnt_file" guest)"
 	elif [ "${_esc:-0}" -eq 0 ]; then
-		result FAIL "$_n" "no escape-filter hits after DSEG_IOC_ESCAPE: $(mmu_fields /tmp/mmu-count-dsegc.txt guest)"
+		result FAIL "$_n" "no escape-filter hits after DSEG_IOC_ESCAPE: $(mmu_fields "$_cnt_file" guest)"
 	else
 		result PASS "$_n" "/dev/dseg semantics hold; $_hits translations by the guest segment, $_esc escaped to paging"
 	fi
@@ -283,13 +290,11 @@ l2_dseg_check() {
 # VMM segment covers only the plugged memory).
 l2_dseg_balloon() {
 	_n=$1
-	mmu-count -b guest -q -o /tmp/mmu-count-dsegb.txt -- \
-		run-l2 -b -m 512M -t 900 -o /tmp/dseg-balloon.log gups:-n:25:-u:2000000:-p:dseg
-	_rc=$?
+	l2_counted_run dseg-balloon gups:-n:25:-u:2000000:-p:dseg -b -m 512M
 	_sb=$(sed -n 's/.*dseg: self-ballooning: \(.*\)/\1/p' /tmp/dseg-balloon.log | tail -n 1)
 	_qemu=$(sed -n 's/.*kvm: self-ballooning: \(.*\)/\1/p' /tmp/dseg-balloon.log | tail -n 1)
-	_g=$(mmu_count_field /tmp/mmu-count-dsegb.txt dseg_guest_hits)
-	_v=$(mmu_count_field /tmp/mmu-count-dsegb.txt dseg_vmm_hits)
+	_g=$(mmu_count_field "$_cnt_file" dseg_guest_hits)
+	_v=$(mmu_count_field "$_cnt_file" dseg_vmm_hits)
 	if [ $_rc -ne 0 ] || ! grep -q '^RESULT: name=gups.*check=passed' /tmp/dseg-balloon.log; then
 		result FAIL "$_n" "L2 exit $_rc; ${_sb:-no self-ballooning line}; $(grep -m 3 '^gups\|dseg:' /tmp/dseg-balloon.log | tr '\n' ' ')"
 	elif ! echo "$_sb" | grep -q 'contiguous behind the VMM segment'; then
