@@ -30,7 +30,11 @@
  *      the user page a supervisor page until U/S is set again.  The same
  *      accesses give the same results after the scan has put the tables
  *      back in shadow mode;
- *   f. the agile VM's results equal the nested-paging VM's.
+ *   f. the guest switches 200 times between its address space and a copy
+ *      that maps page 0 elsewhere: with the CPU's CR3 map (kvm_amd
+ *      agile_cr3_map) the switches cost fewer than 20 exits in all, KVM
+ *      follows them (agile_cr3_switches), and every read after a switch
+ *      sees the frame of that address space.
  *
  * Under shadow paging KVM must not offer the capability: the test checks
  * that and skips the rest.
@@ -85,6 +89,7 @@
 #define PAT_A		0xaaaaaaaaaaaaaaaaUL
 #define PAT_B		0xbbbbbbbbbbbbbbbbUL
 #define ROUNDS		400
+#define CR3_ROUNDS	200
 #define INTERVAL_MS	200
 
 /* The guest's PTEs of DATA_VA's pages, through the PT mapped at PT_VA */
@@ -120,6 +125,7 @@ struct perm_result {
 static struct perm_result perm[2];
 static volatile uint64_t pf_ec, pf_cr2;
 static bool guest_smap;		/* CR4.SMAP is set: STAC and CLAC exist */
+static uint64_t cr3_a, cr3_b;	/* case f: the two address spaces */
 
 static void invlpg(uint64_t va)
 {
@@ -291,6 +297,18 @@ static void guest_code(void)
 	invlpg(DATA_VA + PAGE);
 	vec = write_safe(DATA_VA + PAGE, 2);
 	GUEST_SYNC_ARGS(6, vec, *(volatile uint64_t *)(DATA_VA + PAGE), 0, 0);
+
+	/* f: A maps page 0 to FRAME_B since case c, B to FRAME_A */
+	acc = 0;
+	for (r = 0; r < CR3_ROUNDS; r++) {
+		asm volatile("mov %0, %%cr3"
+			     : : "r"((r & 1) ? cr3_b : cr3_a) : "memory");
+		v = *(volatile uint64_t *)DATA_VA;
+		GUEST_ASSERT_2(v == ((r & 1) ? PAT_A : PAT_B), r, v);
+		acc += v;
+	}
+	asm volatile("mov %0, %%cr3" : : "r"(cr3_a) : "memory");
+	GUEST_SYNC_ARGS(7, acc, 0, 0, 0);
 	GUEST_DONE();
 }
 
@@ -330,7 +348,40 @@ static int agile_cap(struct kvm_vm *vm, uint64_t on, uint64_t ms,
 struct run {
 	uint64_t sum1, sum2, acc, vec4, val4, sum5, vec5, val5, vec6, val6;
 	struct perm_result perm[2];
+	uint64_t acc7;
 };
+
+/*
+ * Case f: a second address space, a copy of the guest's page tables down
+ * to DATA_VA's PT in which page 0 maps FRAME_A.  Returns its CR3.
+ */
+static uint64_t copy_address_space(struct kvm_vm *vm)
+{
+	vm_paddr_t from = vm->pgd, to = 0, root = 0, next;
+	uint64_t *e;
+	int l;
+
+	for (l = 4; l >= 1; l--) {
+		next = vm_alloc_page_table(vm);
+		memcpy(addr_gpa2hva(vm, next), addr_gpa2hva(vm, from), PAGE);
+		if (to) {
+			e = (uint64_t *)addr_gpa2hva(vm, to) +
+			    ((DATA_VA >> (12 + 9 * l)) & 511);
+			*e = (*e & ~PTE_ADDR) | next;
+		} else {
+			root = next;
+		}
+		if (l > 1) {
+			e = (uint64_t *)addr_gpa2hva(vm, from) +
+			    ((DATA_VA >> (12 + 9 * (l - 1))) & 511);
+			from = *e & PTE_ADDR;
+		}
+		to = next;
+	}
+	e = (uint64_t *)addr_gpa2hva(vm, to) + ((DATA_VA / PAGE) & 511);
+	*e = (*e & ~PTE_ADDR) | FRAME_A;
+	return root;
+}
 
 static bool has_smap, has_smep;
 
@@ -392,6 +443,11 @@ static struct kvm_vm *make_vm(bool agile, struct kvm_vcpu **vcpu)
 	 */
 	for (i = 2; i <= 4; i++)
 		*guest_pte(vm, DATA_VA, i, NULL) |= PTE_U;
+
+	cr3_a = vm->pgd;
+	cr3_b = copy_address_space(vm);
+	sync_global_to_guest(vm, cr3_a);
+	sync_global_to_guest(vm, cr3_b);
 	return vm;
 }
 
@@ -575,6 +631,20 @@ static void run_guest(bool agile, struct run *res)
 				 has_smap ? "on" : "absent",
 				 has_smep ? "on" : "absent");
 	}
+	exits = vcpu_stat(vcpu, "exits");
+	expect_stage(vcpu, 7, &uc);
+	res->acc7 = uc.args[2];
+	exits = vcpu_stat(vcpu, "exits") - exits;
+	if (agile) {
+		uint64_t sw = vcpu_stat(vcpu, "agile_cr3_switches");
+
+		case_ok = true;
+		CHECK(exits < CR3_ROUNDS / 10, "%lu exits for %d CR3 writes",
+		      exits, CR3_ROUNDS);
+		CHECK(sw >= 1, "KVM followed %lu CR3 switches", sw);
+		ksft_test_result(case_ok, "f: CR3 map: %d CR3 writes, %lu exits, %lu switches seen by KVM\n",
+				 CR3_ROUNDS, exits, sw);
+	}
 	TEST_ASSERT(vcpu_run_to_ucall(vcpu, &uc) == UCALL_DONE,
 		    "guest did not finish");
 	kvm_vm_free(vm);
@@ -622,7 +692,7 @@ int main(int argc, char *argv[])
 	has_smap = kvm_cpu_has(X86_FEATURE_SMAP);
 	has_smep = kvm_cpu_has(X86_FEATURE_SMEP);
 
-	ksft_set_plan(6);
+	ksft_set_plan(7);
 	test_cap();
 	memset(&agile, 0, sizeof(agile));
 	memset(&nested, 0, sizeof(nested));
@@ -638,6 +708,6 @@ int main(int argc, char *argv[])
 	ksft_test_result(!memcmp(&agile, &nested, sizeof(agile)) &&
 			 agile.vec4 == PF_VECTOR && agile.vec6 == 0 &&
 			 agile.val6 == 2,
-			 "f: agile and nested paging give the same results\n");
+			 "g: agile and nested paging give the same results\n");
 	ksft_finished();
 }
