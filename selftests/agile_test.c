@@ -34,7 +34,13 @@
  *      that maps page 0 elsewhere: with the CPU's CR3 map (kvm_amd
  *      agile_cr3_map) the switches cost fewer than 20 exits in all, KVM
  *      follows them (agile_cr3_switches), and every read after a switch
- *      sees the frame of that address space.
+ *      sees the frame of that address space;
+ *   g. with the PT in nested mode (and a switching entry to it, made by
+ *      a read of another page) the guest reads a page whose PTE it
+ *      cleared 100 times: every read is a #PF with native paging's error
+ *      code and CR2, and with AGILE_CTL_GUEST_PF (kvm_amd agile_guest_pf)
+ *      the CPU delivers them without an exit (KVM's pf_guest stays put);
+ *   h. the agile VM's results equal the nested-paging VM's.
  *
  * Under shadow paging KVM must not offer the capability: the test checks
  * that and skips the rest.
@@ -84,12 +90,15 @@
 #define NX_PG		3
 #define CODE_PG		4
 #define CODE_OFF	64
+/* The page that case g makes not present */
+#define ABSENT_PG	5
 
 #define PAT(i)		(0x5a5a000000000000UL | (i))
 #define PAT_A		0xaaaaaaaaaaaaaaaaUL
 #define PAT_B		0xbbbbbbbbbbbbbbbbUL
 #define ROUNDS		400
 #define CR3_ROUNDS	200
+#define PF_ROUNDS	100
 #define INTERVAL_MS	200
 
 /* The guest's PTEs of DATA_VA's pages, through the PT mapped at PT_VA */
@@ -309,6 +318,29 @@ static void guest_code(void)
 	}
 	asm volatile("mov %0, %%cr3" : : "r"(cr3_a) : "memory");
 	GUEST_SYNC_ARGS(7, acc, 0, 0, 0);
+
+	/*
+	 * g: four writes to the PT (two in one interval at least) put it in
+	 * nested mode; then each read of the page is the guest's own #PF.
+	 */
+	for (r = 0; r < 4; r++)
+		*DATA_PTE(ABSENT_PG) &= ~PTE_P;
+	invlpg(PG_VA(ABSENT_PG));
+	/*
+	 * KVM links the switching entry on a shadow miss whose guest walk
+	 * succeeds: touch the next page first.  Until then the walk misses
+	 * in the shadow table, and KVM reflects the guest's fault.
+	 */
+	v = *(volatile uint64_t *)PG_VA(ABSENT_PG + 1);
+	GUEST_ASSERT_2(v == PAT(ABSENT_PG + 1), ABSENT_PG + 1, v);
+	acc = 0;
+	for (r = 0; r < PF_ROUNDS; r++) {
+		vec = read_safe(PG_VA(ABSENT_PG), &v);
+		acc += vec == PF_VECTOR && pf_ec == 0 &&
+		       pf_cr2 == PG_VA(ABSENT_PG);
+	}
+	*DATA_PTE(ABSENT_PG) |= PTE_P;
+	GUEST_SYNC_ARGS(8, acc, 0, 0, 0);
 	GUEST_DONE();
 }
 
@@ -348,7 +380,7 @@ static int agile_cap(struct kvm_vm *vm, uint64_t on, uint64_t ms,
 struct run {
 	uint64_t sum1, sum2, acc, vec4, val4, sum5, vec5, val5, vec6, val6;
 	struct perm_result perm[2];
-	uint64_t acc7;
+	uint64_t acc7, acc8;
 };
 
 /*
@@ -528,7 +560,7 @@ static void perm_check_all(const struct perm_result *got, const char *mode)
 
 static void run_guest(bool agile, struct run *res)
 {
-	uint64_t exits, ptw, to_shadow, walks, shadow_refs, l0;
+	uint64_t exits, ptw, to_shadow, walks, shadow_refs, l0, pf;
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
 	struct ucall uc;
@@ -637,13 +669,47 @@ static void run_guest(bool agile, struct run *res)
 	exits = vcpu_stat(vcpu, "exits") - exits;
 	if (agile) {
 		uint64_t sw = vcpu_stat(vcpu, "agile_cr3_switches");
+		bool map = kvm_amd_param_bool("agile_cr3_map");
 
 		case_ok = true;
-		CHECK(exits < CR3_ROUNDS / 10, "%lu exits for %d CR3 writes",
-		      exits, CR3_ROUNDS);
-		CHECK(sw >= 1, "KVM followed %lu CR3 switches", sw);
-		ksft_test_result(case_ok, "f: CR3 map: %d CR3 writes, %lu exits, %lu switches seen by KVM\n",
-				 CR3_ROUNDS, exits, sw);
+		if (map) {
+			CHECK(exits < CR3_ROUNDS / 10,
+			      "%lu exits for %d CR3 writes", exits, CR3_ROUNDS);
+			CHECK(sw >= 1, "KVM followed %lu CR3 switches", sw);
+		} else {
+			CHECK(exits >= CR3_ROUNDS && sw == 0,
+			      "agile_cr3_map off: %lu exits for %d CR3 writes, %lu switches",
+			      exits, CR3_ROUNDS, sw);
+		}
+		ksft_test_result(case_ok, "f: CR3 map (agile_cr3_map %s): %d CR3 writes, %lu exits, %lu switches seen by KVM\n",
+				 map ? "on" : "off", CR3_ROUNDS, exits, sw);
+	}
+	exits = vcpu_stat(vcpu, "exits");
+	pf = vcpu_stat(vcpu, "pf_guest");
+	expect_stage(vcpu, 8, &uc);
+	res->acc8 = uc.args[2];
+	exits = vcpu_stat(vcpu, "exits") - exits;
+	pf = vcpu_stat(vcpu, "pf_guest") - pf;
+	if (agile) {
+		bool direct = kvm_amd_param_bool("agile_guest_pf");
+
+		case_ok = true;
+		CHECK(res->acc8 == PF_ROUNDS, "%lu of %d reads were #PF 0 at 0x%lx",
+		      res->acc8, PF_ROUNDS, PG_VA(ABSENT_PG));
+		CHECK(vm_get_stat(vm, "agile_pages_nested") >= 1,
+		      "%lu tables in nested mode",
+		      vm_get_stat(vm, "agile_pages_nested"));
+		if (direct) {
+			CHECK(pf == 0, "KVM injected %lu of the guest's #PFs", pf);
+			CHECK(exits < PF_ROUNDS / 5, "%lu exits for %d #PFs",
+			      exits, PF_ROUNDS);
+		} else {
+			CHECK(pf >= PF_ROUNDS,
+			      "agile_guest_pf off: KVM injected %lu of %d #PFs",
+			      pf, PF_ROUNDS);
+		}
+		ksft_test_result(case_ok, "g: %d #PFs in the nested part (agile_guest_pf %s): %lu exits, %lu injected by KVM\n",
+				 PF_ROUNDS, direct ? "on" : "off", exits, pf);
 	}
 	TEST_ASSERT(vcpu_run_to_ucall(vcpu, &uc) == UCALL_DONE,
 		    "guest did not finish");
@@ -692,7 +758,7 @@ int main(int argc, char *argv[])
 	has_smap = kvm_cpu_has(X86_FEATURE_SMAP);
 	has_smep = kvm_cpu_has(X86_FEATURE_SMEP);
 
-	ksft_set_plan(7);
+	ksft_set_plan(8);
 	test_cap();
 	memset(&agile, 0, sizeof(agile));
 	memset(&nested, 0, sizeof(nested));
@@ -707,7 +773,7 @@ int main(int argc, char *argv[])
 		       nested.vec4, nested.vec5, nested.vec6);
 	ksft_test_result(!memcmp(&agile, &nested, sizeof(agile)) &&
 			 agile.vec4 == PF_VECTOR && agile.vec6 == 0 &&
-			 agile.val6 == 2,
-			 "g: agile and nested paging give the same results\n");
+			 agile.val6 == 2 && agile.acc8 == PF_ROUNDS,
+			 "h: agile and nested paging give the same results\n");
 	ksft_finished();
 }

@@ -67,15 +67,25 @@ static inline void expect_stage(struct kvm_vcpu *vcpu, uint64_t stage,
 }
 
 /* Does kvm_amd run with nested paging (npt=1)? */
-static inline bool kvm_amd_npt(void)
+/* A boolean parameter of kvm_amd, e.g. "npt" */
+static inline bool kvm_amd_param_bool(const char *name)
 {
-	char c = 0;
-	int fd = open("/sys/module/kvm_amd/parameters/npt", O_RDONLY);
+	char path[128], c = 0;
+	int fd;
 
-	TEST_ASSERT(fd >= 0, "kvm_amd is not loaded");
-	TEST_ASSERT(read(fd, &c, 1) == 1, "read kvm_amd npt parameter");
+	snprintf(path, sizeof(path), "/sys/module/kvm_amd/parameters/%s",
+		 name);
+	fd = open(path, O_RDONLY);
+	TEST_ASSERT(fd >= 0, "%s: kvm_amd is not loaded or has no %s",
+		    path, name);
+	TEST_ASSERT(read(fd, &c, 1) == 1, "read kvm_amd %s parameter", name);
 	close(fd);
 	return c == 'Y' || c == '1';
+}
+
+static inline bool kvm_amd_npt(void)
+{
+	return kvm_amd_param_bool("npt");
 }
 
 /*
