@@ -14,7 +14,7 @@ MODES ?= nested shadow
 
 # What 'make bench' runs (Documentation/bench.rst); tpt-opt and tpt-naive
 # share one L1 boot (the same L2 runs on Translation Pass-Through).
-CONFIGS ?= native nested shadow agile tpt-opt tpt-naive vmm-direct guest-direct dual-direct
+CONFIGS ?= native nested shadow agile-base agile tpt-opt tpt-naive vmm-direct guest-direct dual-direct
 WORKLOADS ?= gups pagerank memcached kcbench
 SIZE ?= default
 REPEAT ?= 3
