@@ -1,4 +1,4 @@
-set terminal pngcairo size 1000,500 noenhanced
+set terminal pngcairo size 1200,500 noenhanced
 set output 'bench.png'
 set title 'Modeled overhead over native (linear model, size default)'
 set ylabel 'overhead, % of native cycles'
