@@ -9,7 +9,8 @@
  * nested-paging VM:
  *
  *   a. KVM_CAP_X86_AGILE_PAGING rejects bad arguments, a mode change once
- *      vCPUs exist and TPT beside it, and takes a new interval any time;
+ *      vCPUs exist and TPT beside it, and takes a new interval and a new
+ *      highest level of a table in nested mode any time;
  *   b. a static address space stays in shadow mode: no page table moves,
  *      and every walk of the CPU is a shadow walk of 4 references;
  *   c. the guest rewrites one PTE 400 times: the PT goes to nested mode
@@ -29,18 +30,28 @@
  *      table: the switching entry carries the upper levels' access) makes
  *      the user page a supervisor page until U/S is set again.  The same
  *      accesses give the same results after the scan has put the tables
- *      back in shadow mode;
+ *      back in shadow mode.  The VM runs with the paper's policy (highest
+ *      level 3), so the PDE's second write puts the PD in nested mode;
+ *      with the highest level set to 1 before the second pass, the same
+ *      writes leave it in shadow mode;
  *   f. the guest switches 200 times between its address space and a copy
  *      that maps page 0 elsewhere: with the CPU's CR3 map (kvm_amd
  *      agile_cr3_map) the switches cost fewer than 20 exits in all, KVM
  *      follows them (agile_cr3_switches), and every read after a switch
  *      sees the frame of that address space;
- *   g. with the PT in nested mode (and a switching entry to it, made by
+ *   g. global pages across CR3 writes: with CR4.PGE the guest switches
+ *      200 times between the two address spaces, all in shadow mode, and
+ *      reads a page whose PTEs are global in both after each switch, then
+ *      does the same with a page that is not global.  With the CR3 map
+ *      the global page costs at least 180 walks fewer: KVM gives shadow
+ *      leaves the guest's G bit, so the CPU keeps the translation across
+ *      the switches as native paging does;
+ *   h. with the PT in nested mode (and a switching entry to it, made by
  *      a read of another page) the guest reads a page whose PTE it
  *      cleared 100 times: every read is a #PF with native paging's error
  *      code and CR2, and with AGILE_CTL_GUEST_PF (kvm_amd agile_guest_pf)
  *      the CPU delivers them without an exit (KVM's pf_guest stays put);
- *   h. the agile VM's results equal the nested-paging VM's.
+ *   i. the agile VM's results equal the nested-paging VM's.
  *
  * Under shadow paging KVM must not offer the capability: the test checks
  * that and skips the rest.
@@ -69,6 +80,7 @@
 #define PTE_P		(1UL << 0)
 #define PTE_W		(1UL << 1)
 #define PTE_U		(1UL << 2)
+#define PTE_G		(1UL << 8)
 #define PTE_NX		(1UL << 63)
 #define PTE_ADDR	0x000ffffffffff000UL
 
@@ -90,8 +102,11 @@
 #define NX_PG		3
 #define CODE_PG		4
 #define CODE_OFF	64
-/* The page that case g makes not present */
+/* The page that case h makes not present */
 #define ABSENT_PG	5
+/* case g: global in both address spaces, and its non-global neighbour */
+#define GLOBAL_PG	8
+#define NONGLOBAL_PG	9
 
 #define PAT(i)		(0x5a5a000000000000UL | (i))
 #define PAT_A		0xaaaaaaaaaaaaaaaaUL
@@ -258,6 +273,23 @@ static void perm_checks(struct perm_result *res)
 	perm_record(res, PDE_USER, read_safe(PG_VA(USER_PG), &v));
 }
 
+/* Case g: read page @pg after each of CR3_ROUNDS switches */
+static uint64_t cr3_switch_reads(int pg)
+{
+	uint64_t acc = 0, v;
+	int r;
+
+	for (r = 0; r < CR3_ROUNDS; r++) {
+		asm volatile("mov %0, %%cr3"
+			     : : "r"((r & 1) ? cr3_b : cr3_a) : "memory");
+		v = *(volatile uint64_t *)PG_VA(pg);
+		GUEST_ASSERT_2(v == PAT(pg), r, v);
+		acc += v;
+	}
+	asm volatile("mov %0, %%cr3" : : "r"(cr3_a) : "memory");
+	return acc;
+}
+
 static void guest_code(void)
 {
 	volatile uint64_t *pte0 = DATA_PTE(0), *pte1 = DATA_PTE(1);
@@ -319,8 +351,12 @@ static void guest_code(void)
 	asm volatile("mov %0, %%cr3" : : "r"(cr3_a) : "memory");
 	GUEST_SYNC_ARGS(7, acc, 0, 0, 0);
 
+	/* g: the same switches with a global page, then a non-global one */
+	GUEST_SYNC_ARGS(8, cr3_switch_reads(GLOBAL_PG), 0, 0, 0);
+	GUEST_SYNC_ARGS(9, cr3_switch_reads(NONGLOBAL_PG), 0, 0, 0);
+
 	/*
-	 * g: four writes to the PT (two in one interval at least) put it in
+	 * h: four writes to the PT (two in one interval at least) put it in
 	 * nested mode; then each read of the page is the guest's own #PF.
 	 */
 	for (r = 0; r < 4; r++)
@@ -340,7 +376,7 @@ static void guest_code(void)
 		       pf_cr2 == PG_VA(ABSENT_PG);
 	}
 	*DATA_PTE(ABSENT_PG) |= PTE_P;
-	GUEST_SYNC_ARGS(8, acc, 0, 0, 0);
+	GUEST_SYNC_ARGS(10, acc, 0, 0, 0);
 	GUEST_DONE();
 }
 
@@ -366,12 +402,12 @@ static uint64_t *guest_pte(struct kvm_vm *vm, uint64_t va, int level,
 }
 
 static int agile_cap(struct kvm_vm *vm, uint64_t on, uint64_t ms,
-		     uint32_t flags)
+		     uint64_t max_level, uint32_t flags)
 {
 	struct kvm_enable_cap cap = {
 		.cap = KVM_CAP_X86_AGILE_PAGING,
 		.flags = flags,
-		.args = { on, ms },
+		.args = { on, ms, max_level },
 	};
 
 	return __vm_ioctl(vm, KVM_ENABLE_CAP, &cap);
@@ -380,7 +416,7 @@ static int agile_cap(struct kvm_vm *vm, uint64_t on, uint64_t ms,
 struct run {
 	uint64_t sum1, sum2, acc, vec4, val4, sum5, vec5, val5, vec6, val6;
 	struct perm_result perm[2];
-	uint64_t acc7, acc8;
+	uint64_t acc7, acc8, acc_g, acc_ng;
 };
 
 /*
@@ -428,7 +464,8 @@ static struct kvm_vm *make_vm(bool agile, struct kvm_vcpu **vcpu)
 	uint64_t *p;
 	int i;
 
-	TEST_ASSERT(!agile_cap(vm, agile, agile ? INTERVAL_MS : 0, 0),
+	TEST_ASSERT(!agile_cap(vm, agile, agile ? INTERVAL_MS : 0,
+			       agile ? 3 : 0, 0),
 		    "KVM_CAP_X86_AGILE_PAGING %d: errno %d", agile, errno);
 	*vcpu = vm_vcpu_add(vm, 0, guest_code);
 	vm_init_descriptor_tables(vm);
@@ -438,10 +475,11 @@ static struct kvm_vm *make_vm(bool agile, struct kvm_vcpu **vcpu)
 
 	/*
 	 * Agile paging needs CR0.WP, which the library leaves clear; case e
-	 * wants SMEP and SMAP where the CPU has them.
+	 * wants SMEP and SMAP where the CPU has them, case g global pages.
 	 */
 	vcpu_sregs_get(*vcpu, &sregs);
 	sregs.cr0 |= X86_CR0_WP;
+	sregs.cr4 |= X86_CR4_PGE;
 	if (has_smep)
 		sregs.cr4 |= X86_CR4_SMEP;
 	if (has_smap)
@@ -475,6 +513,9 @@ static struct kvm_vm *make_vm(bool agile, struct kvm_vcpu **vcpu)
 	 */
 	for (i = 2; i <= 4; i++)
 		*guest_pte(vm, DATA_VA, i, NULL) |= PTE_U;
+
+	/* before the copy, so that both address spaces have it */
+	*guest_pte(vm, PG_VA(GLOBAL_PG), 1, NULL) |= PTE_G;
 
 	cr3_a = vm->pgd;
 	cr3_b = copy_address_space(vm);
@@ -558,9 +599,62 @@ static void perm_check_all(const struct perm_result *got, const char *mode)
 		      got->cr2[c], want.vec[c], want.ec[c], want.cr2[c]);
 }
 
+/* Case g, stages 8 and 9: walks for the CR3 switches of each kind */
+static void global_stage(struct kvm_vcpu *vcpu, int stage, uint64_t *acc,
+			 uint64_t *walks, uint64_t *all_shadow)
+{
+	struct ucall uc;
+
+	msr_write(MSR_MMUCNT_CTL, MMUCNT_CTL_RESET | MMUCNT_CTL_EN);
+	expect_stage(vcpu, stage, &uc);
+	*acc = uc.args[2];
+	*walks = agile_cnt(CNT_AGILE_WALKS);
+	*all_shadow = agile_cnt(CNT_AGILE_SWITCH_L0);
+}
+
+static void skip_global(struct kvm_vcpu *vcpu, struct run *res)
+{
+	uint64_t walks, l0;
+
+	global_stage(vcpu, 8, &res->acc_g, &walks, &l0);
+	global_stage(vcpu, 9, &res->acc_ng, &walks, &l0);
+}
+
+static void check_global(struct kvm_vm *vm, struct kvm_vcpu *vcpu,
+			 struct run *res)
+{
+	uint64_t walks_g, l0_g, walks_ng, l0_ng, nested;
+	bool map = kvm_amd_param_bool("agile_cr3_map");
+	int i;
+
+	/* Case e's PDE writes may have left the PD in nested mode. */
+	for (i = 0; i < 50; i++) {
+		nested = vm_get_stat(vm, "agile_pages_nested");
+		if (!nested)
+			break;
+		usleep(100 * 1000);
+	}
+	global_stage(vcpu, 8, &res->acc_g, &walks_g, &l0_g);
+	global_stage(vcpu, 9, &res->acc_ng, &walks_ng, &l0_ng);
+
+	case_ok = true;
+	CHECK(nested == 0, "after 5 s: %lu tables in nested mode", nested);
+	/* Nested-mode leaves are the guest's own, global without KVM. */
+	CHECK(l0_g == walks_g && l0_ng == walks_ng,
+	      "walks all shadow: %lu of %lu (global), %lu of %lu (not global)",
+	      l0_g, walks_g, l0_ng, walks_ng);
+	if (map) {
+		CHECK(walks_ng >= walks_g + CR3_ROUNDS * 9 / 10,
+		      "%lu walks with the global page, %lu without, %d CR3 writes",
+		      walks_g, walks_ng, CR3_ROUNDS);
+	}
+	ksft_test_result(case_ok, "g: global pages across %d CR3 writes (agile_cr3_map %s): %lu walks, %lu without G\n",
+			 CR3_ROUNDS, map ? "on" : "off", walks_g, walks_ng);
+}
+
 static void run_guest(bool agile, struct run *res)
 {
-	uint64_t exits, ptw, to_shadow, walks, shadow_refs, l0, pf;
+	uint64_t exits, ptw, to_shadow, to_nested = 0, walks, shadow_refs, l0, pf;
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
 	struct ucall uc;
@@ -635,8 +729,14 @@ static void run_guest(bool agile, struct run *res)
 		      "after 5 s: %lu tables in nested mode, %lu moved back",
 		      vm_get_stat(vm, "agile_pages_nested"),
 		      vm_get_stat(vm, "agile_to_shadow"));
+		/* Case e's PDE writes again, with page tables only nested */
+		TEST_ASSERT(!agile_cap(vm, 1, 0, 1, 0),
+			    "highest level 1: errno %d", errno);
+		to_nested = vm_get_stat(vm, "agile_to_nested");
 	}
 	expect_stage(vcpu, 5, &uc);
+	if (agile)
+		to_nested = vm_get_stat(vm, "agile_to_nested") - to_nested;
 	res->sum5 = uc.args[2];
 	res->vec5 = uc.args[3];
 	res->val5 = uc.args[4];
@@ -656,9 +756,15 @@ static void run_guest(bool agile, struct run *res)
 		case_ok = true;
 		perm_check_all(&res->perm[0], "nested");
 		perm_check_all(&res->perm[1], "shadow");
-		/* the PDE's second write moved the PD: a switch at the PDPTE */
+		/*
+		 * With agile_max_level 3 the PDE's second write moved the PD:
+		 * a switch at the PDPTE.  With 1, the second time, it did not.
+		 */
 		CHECK(agile_cnt(CNT_AGILE_SWITCH_L2) > 0,
 		      "no walk switched at the PDPTE");
+		CHECK(to_nested == 0,
+		      "agile_max_level 1: %lu tables to nested mode for 2 PDE writes",
+		      to_nested);
 		ksft_test_result(case_ok, "e: U/S (SMAP %s, SMEP %s) and NX faults across switching points as native\n",
 				 has_smap ? "on" : "absent",
 				 has_smep ? "on" : "absent");
@@ -684,9 +790,14 @@ static void run_guest(bool agile, struct run *res)
 		ksft_test_result(case_ok, "f: CR3 map (agile_cr3_map %s): %d CR3 writes, %lu exits, %lu switches seen by KVM\n",
 				 map ? "on" : "off", CR3_ROUNDS, exits, sw);
 	}
+	if (agile)
+		check_global(vm, vcpu, res);
+	else
+		skip_global(vcpu, res);
+
 	exits = vcpu_stat(vcpu, "exits");
 	pf = vcpu_stat(vcpu, "pf_guest");
-	expect_stage(vcpu, 8, &uc);
+	expect_stage(vcpu, 10, &uc);
 	res->acc8 = uc.args[2];
 	exits = vcpu_stat(vcpu, "exits") - exits;
 	pf = vcpu_stat(vcpu, "pf_guest") - pf;
@@ -708,7 +819,7 @@ static void run_guest(bool agile, struct run *res)
 			      "agile_guest_pf off: KVM injected %lu of %d #PFs",
 			      pf, PF_ROUNDS);
 		}
-		ksft_test_result(case_ok, "g: %d #PFs in the nested part (agile_guest_pf %s): %lu exits, %lu injected by KVM\n",
+		ksft_test_result(case_ok, "h: %d #PFs in the nested part (agile_guest_pf %s): %lu exits, %lu injected by KVM\n",
 				 PF_ROUNDS, direct ? "on" : "off", exits, pf);
 	}
 	TEST_ASSERT(vcpu_run_to_ucall(vcpu, &uc) == UCALL_DONE,
@@ -723,19 +834,23 @@ static void test_cap(void)
 
 	case_ok = true;
 	vm = vm_create(1);
-	CHECK(agile_cap(vm, 2, 0, 0) == -1 && errno == EINVAL, "args[0] 2: errno %d", errno);
-	CHECK(agile_cap(vm, 1, 5, 0) == -1 && errno == EINVAL, "5 ms: errno %d", errno);
-	CHECK(agile_cap(vm, 1, 600001, 0) == -1 && errno == EINVAL, "600001 ms: errno %d", errno);
-	CHECK(agile_cap(vm, 1, 0, 1) == -1 && errno == EINVAL, "flags 1: errno %d", errno);
-	CHECK(agile_cap(vm, 1, 0, 0) == 0, "on: errno %d", errno);
+	CHECK(agile_cap(vm, 2, 0, 0, 0) == -1 && errno == EINVAL, "args[0] 2: errno %d", errno);
+	CHECK(agile_cap(vm, 1, 5, 0, 0) == -1 && errno == EINVAL, "5 ms: errno %d", errno);
+	CHECK(agile_cap(vm, 1, 600001, 0, 0) == -1 && errno == EINVAL, "600001 ms: errno %d", errno);
+	CHECK(agile_cap(vm, 1, 0, 4, 0) == -1 && errno == EINVAL, "level 4: errno %d", errno);
+	CHECK(agile_cap(vm, 1, 0, 1ULL << 32 | 1, 0) == -1 && errno == EINVAL,
+	      "level 2^32 + 1: errno %d", errno);
+	CHECK(agile_cap(vm, 1, 0, 0, 1) == -1 && errno == EINVAL, "flags 1: errno %d", errno);
+	CHECK(agile_cap(vm, 1, 0, 0, 0) == 0, "on: errno %d", errno);
 	if (kvm_check_cap(KVM_CAP_X86_TPT)) {
 		CHECK(__vm_enable_cap(vm, KVM_CAP_X86_TPT, 0) == -1 && errno == EBUSY,
 		      "TPT beside agile paging: errno %d", errno);
 	}
 	vcpu = vm_vcpu_add(vm, 0, guest_code);
-	CHECK(vcpu && agile_cap(vm, 0, 0, 0) == -1 && errno == EBUSY,
+	CHECK(vcpu && agile_cap(vm, 0, 0, 0, 0) == -1 && errno == EBUSY,
 	      "off with a vCPU: errno %d", errno);
-	CHECK(agile_cap(vm, 1, 300, 0) == 0, "new interval: errno %d", errno);
+	CHECK(agile_cap(vm, 1, 300, 0, 0) == 0, "new interval: errno %d", errno);
+	CHECK(agile_cap(vm, 1, 0, 2, 0) == 0, "new highest level: errno %d", errno);
 	kvm_vm_free(vm);
 	ksft_test_result(case_ok, "a: KVM_CAP_X86_AGILE_PAGING arguments\n");
 }
@@ -758,7 +873,7 @@ int main(int argc, char *argv[])
 	has_smap = kvm_cpu_has(X86_FEATURE_SMAP);
 	has_smep = kvm_cpu_has(X86_FEATURE_SMEP);
 
-	ksft_set_plan(8);
+	ksft_set_plan(9);
 	test_cap();
 	memset(&agile, 0, sizeof(agile));
 	memset(&nested, 0, sizeof(nested));
@@ -774,6 +889,6 @@ int main(int argc, char *argv[])
 	ksft_test_result(!memcmp(&agile, &nested, sizeof(agile)) &&
 			 agile.vec4 == PF_VECTOR && agile.vec6 == 0 &&
 			 agile.val6 == 2 && agile.acc8 == PF_ROUNDS,
-			 "h: agile and nested paging give the same results\n");
+			 "i: agile and nested paging give the same results\n");
 	ksft_finished();
 }
