@@ -9,7 +9,6 @@
  *
  * usage: paging_mode_test [-m nested|shadow] [-p pages]
  */
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,13 +57,9 @@ static void guest_code(uint64_t npages, uint64_t seed)
 
 static const char *kvm_amd_mode(void)
 {
-	char c = 0;
-	int fd = open("/sys/module/kvm_amd/parameters/npt", O_RDONLY);
-
-	__TEST_REQUIRE(fd >= 0, "kvm_amd is not loaded");
-	TEST_ASSERT(read(fd, &c, 1) == 1, "read kvm_amd npt parameter");
-	close(fd);
-	return c == 'Y' || c == '1' ? "nested" : "shadow";
+	__TEST_REQUIRE(!access("/sys/module/kvm_amd", F_OK),
+		       "kvm_amd is not loaded");
+	return kvm_amd_npt() ? "nested" : "shadow";
 }
 
 static void run_stage(struct kvm_vcpu *vcpu, uint64_t want)
