@@ -51,7 +51,14 @@
  *      cleared 100 times: every read is a #PF with native paging's error
  *      code and CR2, and with AGILE_CTL_GUEST_PF (kvm_amd agile_guest_pf)
  *      the CPU delivers them without an exit (KVM's pf_guest stays put);
- *   i. the agile VM's results equal the nested-paging VM's.
+ *   i. the agile VM's results equal the nested-paging VM's;
+ *   j. a page table reused as a page directory: the guest writes the PT
+ *      of X_VA twice (it goes to nested mode), unlinks it from its PD,
+ *      fills its page with PDEs and links it as the PD of Y_VA, all
+ *      within one interval.  Reads through Y_VA must see the right
+ *      frames, and no walk may switch above a PDE: nested mode belonged
+ *      to the page table, and the page directory is another table (KVM
+ *      shadows it, agile_max_level is 1 here).
  *
  * Under shadow paging KVM must not offer the capability: the test checks
  * that and skips the rest.
@@ -96,6 +103,15 @@
 #define FRAME_B		(FRAME_A + PAGE)
 #define PT_VA		0x80000000UL	/* the PT that maps DATA_VA */
 #define PD_VA		(PT_VA + PAGE)	/* the PD that maps that PT */
+#define PDPT_VA		(PT_VA + 2 * PAGE)	/* ... and its PDPT */
+/* Case j: the page table of X_VA, mapped at XPT_VA, becomes Y_VA's PD */
+#define X_VA		(DATA_VA + (2UL << 20))
+#define XPT_VA		(PT_VA + 3 * PAGE)
+#define X_PG		10
+#define Y_VA		0x100000000UL
+#define Y_FIRST_PG	8
+#define Y_PAGES		8
+#define Y_ROUNDS	64
 
 /* Pages with a special role in case e, and where their code is */
 #define USER_PG		2
@@ -121,6 +137,10 @@
 			 ((DATA_VA / PAGE) & 511) + (i))
 /* ... and the PDE of that PT, through the PD mapped at PD_VA */
 #define DATA_PDE	((volatile uint64_t *)PD_VA + ((DATA_VA >> 21) & 511))
+/* case j: X_VA's PDE in the same PD, Y_VA's PDPTE in the PDPT above */
+#define X_PDE		((volatile uint64_t *)PD_VA + ((X_VA >> 21) & 511))
+#define Y_PDPTE		((volatile uint64_t *)PDPT_VA + ((Y_VA >> 30) & 511))
+#define XPT		((volatile uint64_t *)XPT_VA)
 
 #define PG_VA(i)	(DATA_VA + (i) * PAGE)
 
@@ -290,6 +310,40 @@ static uint64_t cr3_switch_reads(int pg)
 	return acc;
 }
 
+/*
+ * Case j: X_VA's page table goes to nested mode (two writes), then the
+ * guest frees it and reuses its page as the page directory of Y_VA, whose
+ * first PDE points at DATA_VA's page table.  Returns the sum of what the
+ * reads through Y_VA saw.
+ */
+static uint64_t reuse_pt_as_pd(void)
+{
+	uint64_t acc = 0, v, page, data_pt = *DATA_PDE & PTE_ADDR;
+	int r, i;
+
+	v = *(volatile uint64_t *)X_VA;
+	GUEST_ASSERT_2(v == PAT(X_PG), X_PG, v);
+	for (r = 0; r < 4; r++)
+		XPT[1] = XPT[1];
+
+	page = *X_PDE & PTE_ADDR;
+	*X_PDE = 0;
+	invlpg(X_VA);
+	for (i = 0; i < 512; i++)
+		XPT[i] = 0;
+	XPT[0] = data_pt | PTE_P | PTE_W;
+	*Y_PDPTE = page | PTE_P | PTE_W;
+
+	for (r = 0; r < Y_ROUNDS; r++) {
+		i = Y_FIRST_PG + r % Y_PAGES;
+		invlpg(Y_VA + i * PAGE);
+		v = *(volatile uint64_t *)(Y_VA + i * PAGE);
+		GUEST_ASSERT_2(v == PAT(i), i, v);
+		acc += v;
+	}
+	return acc;
+}
+
 static void guest_code(void)
 {
 	volatile uint64_t *pte0 = DATA_PTE(0), *pte1 = DATA_PTE(1);
@@ -377,6 +431,8 @@ static void guest_code(void)
 	}
 	*DATA_PTE(ABSENT_PG) |= PTE_P;
 	GUEST_SYNC_ARGS(10, acc, 0, 0, 0);
+
+	GUEST_SYNC_ARGS(11, reuse_pt_as_pd(), 0, 0, 0);
 	GUEST_DONE();
 }
 
@@ -416,7 +472,7 @@ static int agile_cap(struct kvm_vm *vm, uint64_t on, uint64_t ms,
 struct run {
 	uint64_t sum1, sum2, acc, vec4, val4, sum5, vec5, val5, vec6, val6;
 	struct perm_result perm[2];
-	uint64_t acc7, acc8, acc_g, acc_ng;
+	uint64_t acc7, acc8, acc_g, acc_ng, acc_j;
 };
 
 /*
@@ -460,7 +516,7 @@ static struct kvm_vm *make_vm(bool agile, struct kvm_vcpu **vcpu)
 {
 	struct kvm_vm *vm = vm_create(1);
 	struct kvm_sregs sregs;
-	vm_paddr_t pt, pd;
+	vm_paddr_t pt, pd, pdpt, xpt;
 	uint64_t *p;
 	int i;
 
@@ -506,6 +562,11 @@ static struct kvm_vm *make_vm(bool agile, struct kvm_vcpu **vcpu)
 	virt_pg_map(vm, PT_VA, pt);
 	guest_pte(vm, DATA_VA, 2, &pd);
 	virt_pg_map(vm, PD_VA, pd);
+	guest_pte(vm, DATA_VA, 3, &pdpt);
+	virt_pg_map(vm, PDPT_VA, pdpt);
+	virt_pg_map(vm, X_VA, DATA_GPA + X_PG * PAGE);
+	guest_pte(vm, X_VA, 1, &xpt);
+	virt_pg_map(vm, XPT_VA, xpt);
 
 	/*
 	 * U/S in the upper levels of DATA_VA, so that a PTE alone decides
@@ -822,6 +883,25 @@ static void run_guest(bool agile, struct run *res)
 		ksft_test_result(case_ok, "h: %d #PFs in the nested part (agile_guest_pf %s): %lu exits, %lu injected by KVM\n",
 				 PF_ROUNDS, direct ? "on" : "off", exits, pf);
 	}
+
+	to_nested = vm_get_stat(vm, "agile_to_nested");
+	msr_write(MSR_MMUCNT_CTL, MMUCNT_CTL_RESET | MMUCNT_CTL_EN);
+	expect_stage(vcpu, 11, &uc);
+	res->acc_j = uc.args[2];
+	if (agile) {
+		uint64_t deeper = agile_cnt_each(CNT_AGILE_SWITCH_L2,
+						 CNT_AGILE_SWITCH_L5);
+
+		to_nested = vm_get_stat(vm, "agile_to_nested") - to_nested;
+		case_ok = true;
+		CHECK(to_nested >= 1,
+		      "X_VA's page table: %lu tables to nested mode", to_nested);
+		CHECK(deeper == 0,
+		      "%lu walks switched above a PDE (the reused page as a PD)",
+		      deeper);
+		ksft_test_result(case_ok, "j: a page table in nested mode reused as a page directory: %d reads, %lu walks switched above a PDE\n",
+				 Y_ROUNDS, deeper);
+	}
 	TEST_ASSERT(vcpu_run_to_ucall(vcpu, &uc) == UCALL_DONE,
 		    "guest did not finish");
 	kvm_vm_free(vm);
@@ -873,7 +953,7 @@ int main(int argc, char *argv[])
 	has_smap = kvm_cpu_has(X86_FEATURE_SMAP);
 	has_smep = kvm_cpu_has(X86_FEATURE_SMEP);
 
-	ksft_set_plan(9);
+	ksft_set_plan(10);
 	test_cap();
 	memset(&agile, 0, sizeof(agile));
 	memset(&nested, 0, sizeof(nested));

@@ -52,17 +52,6 @@ static struct kvm_vm *vm;
 static struct kvm_vcpu *vcpu;
 static vm_vaddr_t info_gva;
 static vm_paddr_t info_gpa;
-static bool case_ok;
-
-#define CHECK(cond, fmt, ...)						\
-do {									\
-	if (!(cond)) {							\
-		ksft_print_msg("%s:%d: %s: " fmt "\n", __FILE__,	\
-			       __LINE__, #cond, ##__VA_ARGS__);		\
-		case_ok = false;					\
-	}								\
-} while (0)
-
 /*
  * Run one hypercall in the guest.  An exit to userspace for it is
  * answered with @answer and counted in *@exits.
