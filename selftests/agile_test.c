@@ -30,10 +30,12 @@
  *      table: the switching entry carries the upper levels' access) makes
  *      the user page a supervisor page until U/S is set again.  The same
  *      accesses give the same results after the scan has put the tables
- *      back in shadow mode.  The VM runs with the paper's policy (highest
- *      level 3), so the PDE's second write puts the PD in nested mode;
- *      with the highest level set to 1 before the second pass, the same
- *      writes leave it in shadow mode;
+ *      back in shadow mode.  The VM takes kvm_amd's defaults, which the
+ *      test sets (agile_interval_ms 200, agile_max_level 1): the PDE's
+ *      two writes leave the PD in shadow mode in the first pass, and no
+ *      walk switches above a PDE.  With the highest level set to 3 (the
+ *      paper's policy) before the second pass, the same writes put the
+ *      PD in nested mode and walks switch at the PDPTE;
  *   f. the guest switches 200 times between its address space and a copy
  *      that maps page 0 elsewhere: with the CPU's CR3 map (kvm_amd
  *      agile_cr3_map) the switches cost fewer than 20 exits in all, KVM
@@ -520,8 +522,8 @@ static struct kvm_vm *make_vm(bool agile, struct kvm_vcpu **vcpu)
 	uint64_t *p;
 	int i;
 
-	TEST_ASSERT(!agile_cap(vm, agile, agile ? INTERVAL_MS : 0,
-			       agile ? 3 : 0, 0),
+	/* The interval and the highest level are kvm_amd's (main()). */
+	TEST_ASSERT(!agile_cap(vm, agile, 0, 0, 0),
 		    "KVM_CAP_X86_AGILE_PAGING %d: errno %d", agile, errno);
 	*vcpu = vm_vcpu_add(vm, 0, guest_code);
 	vm_init_descriptor_tables(vm);
@@ -716,6 +718,7 @@ static void check_global(struct kvm_vm *vm, struct kvm_vcpu *vcpu,
 static void run_guest(bool agile, struct run *res)
 {
 	uint64_t exits, ptw, to_shadow, to_nested = 0, walks, shadow_refs, l0, pf;
+	uint64_t above_pde = 0;
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
 	struct ucall uc;
@@ -777,12 +780,16 @@ static void run_guest(bool agile, struct run *res)
 				 ROUNDS, exits, ptw, l1);
 	}
 
+	msr_write(MSR_MMUCNT_CTL, MMUCNT_CTL_RESET | MMUCNT_CTL_EN);
 	expect_stage(vcpu, 4, &uc);
 	res->vec4 = uc.args[2];
 	res->val4 = uc.args[3];
 	to_shadow = vm_get_stat(vm, "agile_to_shadow");
 	ptw = vm_get_stat(vm, "agile_pt_writes");
 	if (agile) {
+		/* Case e's first pass, at kvm_amd's highest level, 1 */
+		above_pde = agile_cnt_each(CNT_AGILE_SWITCH_L2,
+					   CNT_AGILE_SWITCH_L5);
 		case_ok = true;
 		CHECK(res->vec4 == PF_VECTOR, "write to a read-only page: vector %lu",
 		      res->vec4);
@@ -790,10 +797,11 @@ static void run_guest(bool agile, struct run *res)
 		      "after 5 s: %lu tables in nested mode, %lu moved back",
 		      vm_get_stat(vm, "agile_pages_nested"),
 		      vm_get_stat(vm, "agile_to_shadow"));
-		/* Case e's PDE writes again, with page tables only nested */
-		TEST_ASSERT(!agile_cap(vm, 1, 0, 1, 0),
-			    "highest level 1: errno %d", errno);
+		/* Case e's PDE writes again, with the paper's policy */
+		TEST_ASSERT(!agile_cap(vm, 1, 0, 3, 0),
+			    "highest level 3: errno %d", errno);
 		to_nested = vm_get_stat(vm, "agile_to_nested");
+		msr_write(MSR_MMUCNT_CTL, MMUCNT_CTL_RESET | MMUCNT_CTL_EN);
 	}
 	expect_stage(vcpu, 5, &uc);
 	if (agile)
@@ -818,14 +826,16 @@ static void run_guest(bool agile, struct run *res)
 		perm_check_all(&res->perm[0], "nested");
 		perm_check_all(&res->perm[1], "shadow");
 		/*
-		 * With agile_max_level 3 the PDE's second write moved the PD:
-		 * a switch at the PDPTE.  With 1, the second time, it did not.
+		 * With kvm_amd.agile_max_level 1 the PDE's two writes left the
+		 * PD in shadow mode; with 3, the second time, the PD moved: a
+		 * switch at the PDPTE.
 		 */
-		CHECK(agile_cnt(CNT_AGILE_SWITCH_L2) > 0,
-		      "no walk switched at the PDPTE");
-		CHECK(to_nested == 0,
-		      "agile_max_level 1: %lu tables to nested mode for 2 PDE writes",
-		      to_nested);
+		CHECK(above_pde == 0,
+		      "kvm_amd.agile_max_level 1: %lu walks switched above a PDE",
+		      above_pde);
+		CHECK(to_nested >= 1 && agile_cnt(CNT_AGILE_SWITCH_L2) > 0,
+		      "highest level 3: %lu tables to nested mode, %lu walks switched at the PDPTE",
+		      to_nested, agile_cnt(CNT_AGILE_SWITCH_L2));
 		ksft_test_result(case_ok, "e: U/S (SMAP %s, SMEP %s) and NX faults across switching points as native\n",
 				 has_smap ? "on" : "absent",
 				 has_smep ? "on" : "absent");
@@ -884,6 +894,10 @@ static void run_guest(bool agile, struct run *res)
 				 PF_ROUNDS, direct ? "on" : "off", exits, pf);
 	}
 
+	/* Case j: page tables only, as kvm_amd's default */
+	if (agile)
+		TEST_ASSERT(!agile_cap(vm, 1, 0, 1, 0),
+			    "highest level 1: errno %d", errno);
 	to_nested = vm_get_stat(vm, "agile_to_nested");
 	msr_write(MSR_MMUCNT_CTL, MMUCNT_CTL_RESET | MMUCNT_CTL_EN);
 	expect_stage(vcpu, 11, &uc);
@@ -935,6 +949,15 @@ static void test_cap(void)
 	ksft_test_result(case_ok, "a: KVM_CAP_X86_AGILE_PAGING arguments\n");
 }
 
+/* kvm_amd's defaults for new agile VMs, as they were before the test */
+static unsigned long saved_interval_ms, saved_max_level;
+
+static void restore_kvm_amd(void)
+{
+	kvm_amd_param_set("agile_interval_ms", saved_interval_ms);
+	kvm_amd_param_set("agile_max_level", saved_max_level);
+}
+
 int main(int argc, char *argv[])
 {
 	struct run agile, nested;
@@ -949,6 +972,12 @@ int main(int argc, char *argv[])
 	}
 	TEST_REQUIRE(kvm_check_cap(KVM_CAP_X86_AGILE_PAGING));
 	msr_dev_open(0);
+
+	saved_interval_ms = kvm_amd_param_ulong("agile_interval_ms");
+	saved_max_level = kvm_amd_param_ulong("agile_max_level");
+	atexit(restore_kvm_amd);
+	kvm_amd_param_set("agile_interval_ms", INTERVAL_MS);
+	kvm_amd_param_set("agile_max_level", 1);
 
 	has_smap = kvm_cpu_has(X86_FEATURE_SMAP);
 	has_smep = kvm_cpu_has(X86_FEATURE_SMEP);

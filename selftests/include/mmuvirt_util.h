@@ -66,22 +66,57 @@ static inline void expect_stage(struct kvm_vcpu *vcpu, uint64_t stage,
 		    cmd, uc->args[1], stage);
 }
 
-/* Does kvm_amd run with nested paging (npt=1)? */
-/* A boolean parameter of kvm_amd, e.g. "npt" */
-static inline bool kvm_amd_param_bool(const char *name)
+/* Open a parameter of kvm_amd, e.g. "npt", with open(2)'s @flags */
+static inline int kvm_amd_param_open(const char *name, int flags)
 {
-	char path[128], c = 0;
+	char path[128];
 	int fd;
 
 	snprintf(path, sizeof(path), "/sys/module/kvm_amd/parameters/%s",
 		 name);
-	fd = open(path, O_RDONLY);
-	TEST_ASSERT(fd >= 0, "%s: kvm_amd is not loaded or has no %s",
-		    path, name);
+	fd = open(path, flags);
+	TEST_ASSERT(fd >= 0, "%s: kvm_amd is not loaded or has no %s (errno %d)",
+		    path, name, errno);
+	return fd;
+}
+
+/* A boolean parameter of kvm_amd */
+static inline bool kvm_amd_param_bool(const char *name)
+{
+	int fd = kvm_amd_param_open(name, O_RDONLY);
+	char c = 0;
+
 	TEST_ASSERT(read(fd, &c, 1) == 1, "read kvm_amd %s parameter", name);
 	close(fd);
 	return c == 'Y' || c == '1';
 }
+
+/* An unsigned integer parameter of kvm_amd */
+static inline unsigned long kvm_amd_param_ulong(const char *name)
+{
+	int fd = kvm_amd_param_open(name, O_RDONLY);
+	char buf[32] = "";
+	ssize_t n;
+
+	n = read(fd, buf, sizeof(buf) - 1);
+	TEST_ASSERT(n > 0, "read kvm_amd %s parameter: %zd", name, n);
+	close(fd);
+	return strtoul(buf, NULL, 10);
+}
+
+/* Set a writable (0644) parameter of kvm_amd, as root */
+static inline void kvm_amd_param_set(const char *name, unsigned long val)
+{
+	int fd = kvm_amd_param_open(name, O_WRONLY);
+	char buf[32];
+	int len = snprintf(buf, sizeof(buf), "%lu\n", val);
+
+	TEST_ASSERT(write(fd, buf, len) == len,
+		    "kvm_amd %s = %lu: errno %d", name, val, errno);
+	close(fd);
+}
+
+/* Does kvm_amd run with nested paging (npt=1)? */
 
 static inline bool kvm_amd_npt(void)
 {
