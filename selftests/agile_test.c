@@ -592,12 +592,14 @@ static uint64_t agile_cnt(int idx)
 	return msr_read(MSR_MMUCNT_AGILE_GUEST + idx - CNT_AGILE_WALKS);
 }
 
-static uint64_t agile_cnt_each(int first, int last)
+/* Agile walks whose nested part began at a PD or higher: above a PDE */
+static uint64_t agile_walks_above_pde(void)
 {
 	uint64_t n = 0;
+	int idx;
 
-	for (; first <= last; first++)
-		n += agile_cnt(first);
+	for (idx = CNT_AGILE_SWITCH_L2; idx <= CNT_AGILE_SWITCH_L5; idx++)
+		n += agile_cnt(idx);
 	return n;
 }
 
@@ -718,7 +720,7 @@ static void check_global(struct kvm_vm *vm, struct kvm_vcpu *vcpu,
 static void run_guest(bool agile, struct run *res)
 {
 	uint64_t exits, ptw, to_shadow, to_nested = 0, walks, shadow_refs, l0, pf;
-	uint64_t above_pde = 0;
+	uint64_t above_pde = 0, at_pdpte;
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
 	struct ucall uc;
@@ -759,8 +761,7 @@ static void run_guest(bool agile, struct run *res)
 	ptw = vm_get_stat(vm, "mmu_pte_write") - ptw;
 	if (agile) {
 		uint64_t l1 = agile_cnt(CNT_AGILE_SWITCH_L1);
-		uint64_t deeper = agile_cnt_each(CNT_AGILE_SWITCH_L2,
-						 CNT_AGILE_SWITCH_L5);
+		uint64_t deeper = agile_walks_above_pde();
 
 		case_ok = true;
 		CHECK(vm_get_stat(vm, "agile_to_nested") >= 1,
@@ -788,8 +789,7 @@ static void run_guest(bool agile, struct run *res)
 	ptw = vm_get_stat(vm, "agile_pt_writes");
 	if (agile) {
 		/* Case e's first pass, at kvm_amd's highest level, 1 */
-		above_pde = agile_cnt_each(CNT_AGILE_SWITCH_L2,
-					   CNT_AGILE_SWITCH_L5);
+		above_pde = agile_walks_above_pde();
 		case_ok = true;
 		CHECK(res->vec4 == PF_VECTOR, "write to a read-only page: vector %lu",
 		      res->vec4);
@@ -833,9 +833,10 @@ static void run_guest(bool agile, struct run *res)
 		CHECK(above_pde == 0,
 		      "kvm_amd.agile_max_level 1: %lu walks switched above a PDE",
 		      above_pde);
-		CHECK(to_nested >= 1 && agile_cnt(CNT_AGILE_SWITCH_L2) > 0,
+		at_pdpte = agile_cnt(CNT_AGILE_SWITCH_L2);
+		CHECK(to_nested >= 1 && at_pdpte > 0,
 		      "highest level 3: %lu tables to nested mode, %lu walks switched at the PDPTE",
-		      to_nested, agile_cnt(CNT_AGILE_SWITCH_L2));
+		      to_nested, at_pdpte);
 		ksft_test_result(case_ok, "e: U/S (SMAP %s, SMEP %s) and NX faults across switching points as native\n",
 				 has_smap ? "on" : "absent",
 				 has_smep ? "on" : "absent");
@@ -903,8 +904,7 @@ static void run_guest(bool agile, struct run *res)
 	expect_stage(vcpu, 11, &uc);
 	res->acc_j = uc.args[2];
 	if (agile) {
-		uint64_t deeper = agile_cnt_each(CNT_AGILE_SWITCH_L2,
-						 CNT_AGILE_SWITCH_L5);
+		uint64_t deeper = agile_walks_above_pde();
 
 		to_nested = vm_get_stat(vm, "agile_to_nested") - to_nested;
 		case_ok = true;
