@@ -3,11 +3,12 @@
  * paging_mode_test
  *
  * Foundation check for the L1 host: KVM runs in the paging mode the
- * harness asked for (nested paging or shadow paging under kvm_amd), and a
+ * harness asked for (nested paging, shadow paging, or agile paging for
+ * every VM with kvm_amd.agile=1), and a
  * guest that touches many pages sees exactly what the host sees through
  * that MMU, both ways, with every page mapped by KVM.
  *
- * usage: paging_mode_test [-m nested|shadow] [-p pages]
+ * usage: paging_mode_test [-m nested|shadow|agile] [-p pages]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,7 +60,9 @@ static const char *kvm_amd_mode(void)
 {
 	__TEST_REQUIRE(!access("/sys/module/kvm_amd", F_OK),
 		       "kvm_amd is not loaded");
-	return kvm_amd_npt() ? "nested" : "shadow";
+	if (!kvm_amd_npt())
+		return "shadow";
+	return kvm_amd_param_bool("agile") ? "agile" : "nested";
 }
 
 static void run_stage(struct kvm_vcpu *vcpu, uint64_t want)
@@ -90,7 +93,7 @@ int main(int argc, char *argv[])
 			npages = strtoull(optarg, NULL, 0);
 			break;
 		default:
-			fprintf(stderr, "usage: %s [-m nested|shadow] [-p pages]\n",
+			fprintf(stderr, "usage: %s [-m nested|shadow|agile] [-p pages]\n",
 				argv[0]);
 			exit(KSFT_FAIL);
 		}

@@ -14,9 +14,17 @@ result() {
 	fi
 }
 
+# paging_mode: how L1's KVM runs guests by default: nested, shadow, agile
+# (nested paging with kvm_amd.agile=1, every VM agile unless it opts out)
+# or none.
 paging_mode() {
 	case $(cat /sys/module/kvm_amd/parameters/npt 2>/dev/null) in
-	Y | 1) echo nested ;;
+	Y | 1)
+		case $(cat /sys/module/kvm_amd/parameters/agile 2>/dev/null) in
+		Y | 1) echo agile ;;
+		*) echo nested ;;
+		esac
+		;;
 	N | 0) echo shadow ;;
 	*) echo none ;;
 	esac
@@ -95,9 +103,10 @@ tpt_available() {
 
 # agile_available: succeed when L2 can run on agile paging: the emulated
 # CPU has it (mmu-count shows its counters), KVM offers it
-# (kvm_amd.agile_interval_ms exists) and L1's KVM runs nested paging.
+# (kvm_amd.agile_interval_ms exists) and L1's KVM runs nested paging
+# (with or without kvm_amd.agile).
 agile_available() {
-	[ "$(paging_mode)" = nested ] &&
+	case $(paging_mode) in nested | agile) ;; *) return 1 ;; esac &&
 		[ -e /sys/module/kvm_amd/parameters/agile_interval_ms ] &&
 		mmu_counter_exists agile_walks
 }
