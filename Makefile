@@ -7,8 +7,8 @@
 
 SHELL := /bin/bash
 
-# How L1's KVM runs L2 for 'make shell': nested or shadow.  'make run'
-# runs the demo once in each of MODES.
+# How L1's KVM runs L2 for 'make shell': nested, shadow or agile.  'make
+# run' runs the demo once in each of MODES.
 MODE ?= nested
 MODES ?= nested shadow
 
@@ -53,9 +53,9 @@ rootfs: kernel qemu selftests
 	scripts/build-kcbench
 	scripts/build-rootfs
 
-## make run             all of the above, then boot L1 and L2 and run the demo (nested and shadow)
+## make run             all of the above, then boot L1 and L2, run the demo (nested and shadow), summarize
 run: all
-	for m in $(MODES); do scripts/boot-l1 -n $$m -t 1200 demo || exit; done
+	scripts/run-demo $(MODES)
 
 demo: run
 
@@ -71,15 +71,15 @@ bench: all
 bench-smoke: all
 	scripts/bench -s smoke -r 1 -k -o build/bench-smoke
 
-## make mmu-table      the README's page-walk table: memcheck native, nested, shadow (4 L1 boots)
+## make mmu-table      results/README.md's page-walk table: memcheck native, nested, shadow (4 L1 boots)
 mmu-table: all
 	scripts/mmu-table -R
 
-## make dseg-table    the README's direct-segment table: dseg_test's refs and checks per walk (1 L1 boot)
+## make dseg-table    results/README.md's direct-segment table: dseg_test's refs and checks per walk (1 L1 boot)
 dseg-table: all
 	scripts/dseg-table -R
 
-## make shell           an interactive L1 console (MODE=shadow for npt=0)
+## make shell           an interactive L1 console (MODE=shadow for npt=0, MODE=agile for kvm_amd.agile=1)
 shell: all
 	scripts/boot-l1 -n $(MODE) -i shell
 

@@ -14,8 +14,14 @@ KSFT_OBJ=${KSFT_OBJ:-$BUILD/kselftest-kvm}
 SELFTEST_OBJ=${SELFTEST_OBJ:-$BUILD/selftests}
 BAREMETAL_OBJ=${BAREMETAL_OBJ:-$BUILD/baremetal}
 # The emulated CPU of L0: an EPYC with the SVM features a current core has
-# (FlushByAsid, DecodeAssists) and this project's extensions.
-L0_CPU_DEFAULT=EPYC,+flushbyasid,+decodeassists,+mmu-counters,+direct-segments,+tpt,+agile-paging
+# (FlushByAsid, DecodeAssists) and this project's extensions.  L0_CPU_MODEL
+# is the EPYC model without the features that QEMU 7.2's TCG does not
+# emulate: asked for, QEMU drops them anyway with a "TCG doesn't support
+# requested feature" warning each (rdseed, sha-ni, fxsr-opt, misalignsse,
+# 3dnowprefetch, osvw, topoext, xsavec), so the CPU L1 sees is the same.
+# It keeps svm, npt, nrip-save, smep, smap and pdpe1gb.
+L0_CPU_MODEL=EPYC,-rdseed,-sha-ni,-fxsr-opt,-misalignsse,-3dnowprefetch,-osvw,-topoext,-xsavec
+L0_CPU_DEFAULT=$L0_CPU_MODEL,+flushbyasid,+decodeassists,+mmu-counters,+direct-segments,+tpt,+agile-paging
 ROOTFS_OBJ=${ROOTFS_OBJ:-$BUILD/rootfs}
 BZIMAGE=${BZIMAGE:-$LINUX_OBJ/arch/x86/boot/bzImage}
 L1_INITRD=${L1_INITRD:-$ROOTFS_OBJ/l1.cpio}
@@ -81,9 +87,15 @@ need() {
 }
 
 # readme_table NAME FILE: replace the text between the lines
-# "<!-- NAME begin -->" and "<!-- NAME end -->" of README.md with FILE.
+# "<!-- NAME begin -->" and "<!-- NAME end -->" with FILE, in README.md
+# (the "bench" table) or, when README.md has no such markers, in
+# results/README.md (the "mmu-table" and "dseg-table" tables).
 readme_table() {
-	python3 - "$TOP/README.md" "$1" "$2" <<'EOF'
+	local f
+	for f in "$TOP/README.md" "$TOP/results/README.md"; do
+		grep -qF "<!-- $1 begin -->" "$f" 2>/dev/null && break
+	done
+	python3 - "$f" "$1" "$2" <<'EOF'
 import sys
 readme, name, table = sys.argv[1], sys.argv[2], open(sys.argv[3]).read()
 text = open(readme).read()
@@ -91,7 +103,7 @@ begin, end = "<!-- %s begin -->\n" % name, "<!-- %s end -->" % name
 i, j = text.index(begin) + len(begin), text.index(end)
 open(readme, "w").write(text[:i] + table + text[j:])
 EOF
-	log "updated the $1 table in README.md"
+	log "updated the $1 table in ${f#"$TOP"/}"
 }
 
 # install_libs ROOT BIN: copy every shared library that BIN needs (as ldd
