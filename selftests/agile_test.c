@@ -9,8 +9,10 @@
  * nested-paging VM:
  *
  *   a. KVM_CAP_X86_AGILE_PAGING rejects bad arguments, a mode change once
- *      vCPUs exist and TPT beside it, and takes a new interval and a new
- *      highest level of a table in nested mode any time;
+ *      vCPUs exist and TPT beside it, KVM_X86_DSEG_VMM_ENABLE refuses a
+ *      VMM direct segment on an agile VM (-EBUSY), and the capability
+ *      takes a new interval and a new highest level of a table in nested
+ *      mode any time;
  *   b. a static address space stays in shadow mode: no page table moves,
  *      and every walk of the CPU is a shadow walk of 4 references;
  *   c. the guest rewrites one PTE 400 times: the PT goes to nested mode
@@ -939,6 +941,14 @@ static void test_cap(void)
 	if (kvm_check_cap(KVM_CAP_X86_TPT)) {
 		CHECK(__vm_enable_cap(vm, KVM_CAP_X86_TPT, 0) == -1 && errno == EBUSY,
 		      "TPT beside agile paging: errno %d", errno);
+	}
+	/* A VMM segment would bypass the write protection of shadowed tables */
+	if (kvm_check_cap(KVM_CAP_X86_DIRECT_SEGMENT) & KVM_X86_DSEG_VMM) {
+		int r = dseg_enable_cap(vm, KVM_X86_DSEG_VMM_ENABLE, 0,
+					2UL << 20);
+
+		CHECK(r == -EBUSY, "VMM direct segment beside agile paging: %d",
+		      r);
 	}
 	vcpu = vm_vcpu_add(vm, 0, guest_code);
 	CHECK(vcpu && agile_cap(vm, 0, 0, 0, 0) == -1 && errno == EBUSY,

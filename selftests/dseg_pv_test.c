@@ -106,7 +106,7 @@ static void create_vm(bool pv_feature)
 {
 	struct kvm_cpuid_entry2 *e;
 
-	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
+	vm = vm_create_one_vcpu_no_agile(&vcpu, guest_code);
 	info_gva = vm_vaddr_alloc(vm, (1 + SEG_PAGES) * PAGE_SIZE,
 				  KVM_UTIL_MIN_VADDR);
 	info_gpa = addr_gva2gpa(vm, info_gva);

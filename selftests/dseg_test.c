@@ -542,7 +542,7 @@ int main(int argc, char *argv[])
 	ksft_print_msg("kvm_amd paging mode: %s, KVM_CAP_X86_DIRECT_SEGMENT 0x%x\n",
 		       npt ? "nested" : "shadow", caps);
 
-	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
+	vm = vm_create_one_vcpu_no_agile(&vcpu, guest_code);
 	/* wrmsr_safe() needs the exception fixup of the library's IDT. */
 	vm_init_descriptor_tables(vm);
 	vcpu_init_descriptor_tables(vcpu);

@@ -438,7 +438,7 @@ int main(int argc, char *argv[])
 	tagged0 = tagged_frames();
 
 	/* The second VM first: its frame is one of the foreign ones. */
-	vm2 = vm_create_with_one_vcpu(&vcpu2, guest_code2);
+	vm2 = vm_create_one_vcpu_no_agile(&vcpu2, guest_code2);
 	vm_enable_cap(vm2, KVM_CAP_X86_TPT, 0);
 	layout_alloc(vm2, &lay2, false);
 	sync_global_to_guest(vm2, lay2);
@@ -452,7 +452,7 @@ int main(int argc, char *argv[])
 	TEST_ASSERT(host_page != MAP_FAILED, "mmap");
 	host_page[0] = SECRET;
 
-	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
+	vm = vm_create_one_vcpu_no_agile(&vcpu, guest_code);
 	vm_enable_cap(vm, KVM_CAP_X86_TPT, 0);
 	vm_init_descriptor_tables(vm);
 	vcpu_init_descriptor_tables(vcpu);

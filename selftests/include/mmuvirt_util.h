@@ -162,6 +162,27 @@ static inline uint64_t vcpu_stat(struct kvm_vcpu *vcpu, const char *name)
 }
 
 /*
+ * A VM with one vCPU for a design that agile paging excludes (TPT, a VMM
+ * direct segment).  kvm_amd.agile=1 makes every new VM agile; turn agile
+ * paging off while the VM has no vCPU yet, as a VMM that wants one of
+ * those designs does.
+ */
+static inline struct kvm_vm *vm_create_one_vcpu_no_agile(struct kvm_vcpu **vcpu,
+							 void *guest_code)
+{
+	struct kvm_vm *vm = vm_create(1);
+#ifdef KVM_CAP_X86_AGILE_PAGING
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_X86_AGILE_PAGING };
+
+	if (kvm_check_cap(KVM_CAP_X86_AGILE_PAGING))
+		TEST_ASSERT(!__vm_ioctl(vm, KVM_ENABLE_CAP, &cap),
+			    "KVM_CAP_X86_AGILE_PAGING off: errno %d", errno);
+#endif
+	*vcpu = vm_vcpu_add(vm, 0, guest_code);
+	return vm;
+}
+
+/*
  * A failed CHECK() of a test case prints the values and fails the case,
  * not the whole test, so that one run reports every case: set case_ok at
  * the start of a case and report it at the end.
