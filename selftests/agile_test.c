@@ -63,12 +63,19 @@
  *      frames, and no walk may switch above a PDE: nested mode belonged
  *      to the page table, and the page directory is another table (KVM
  *      shadows it, agile_max_level is 1 here).
+ *   k. a page table in nested mode that the guest unlinks and then writes
+ *      as data, without a break, for four intervals of the dirty-bit
+ *      scan: no switching SPTE points at it any more, so the scan must put
+ *      it back in shadow mode and forget it although it is written (before,
+ *      its writes kept it in nested mode, and in every scan's TLB flush,
+ *      for as long as the guest wrote it).
  *
  * Under shadow paging KVM must not offer the capability: the test checks
  * that and skips the rest.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,6 +123,11 @@
 #define Y_FIRST_PG	8
 #define Y_PAGES		8
 #define Y_ROUNDS	64
+/* Case k: the page table of Z_VA, mapped at ZPT_VA, unlinked and written */
+#define Z_VA		(DATA_VA + (4UL << 20))
+#define ZPT_VA		(PT_VA + 4 * PAGE)
+#define Z_PG		12
+#define K_SCANS		4
 
 /* Pages with a special role in case e, and where their code is */
 #define USER_PG		2
@@ -145,6 +157,8 @@
 #define X_PDE		((volatile uint64_t *)PD_VA + ((X_VA >> 21) & 511))
 #define Y_PDPTE		((volatile uint64_t *)PDPT_VA + ((Y_VA >> 30) & 511))
 #define XPT		((volatile uint64_t *)XPT_VA)
+#define Z_PDE		((volatile uint64_t *)PD_VA + ((Z_VA >> 21) & 511))
+#define ZPT		((volatile uint64_t *)ZPT_VA)
 
 #define PG_VA(i)	(DATA_VA + (i) * PAGE)
 
@@ -174,6 +188,7 @@ static struct perm_result perm[2];
 static volatile uint64_t pf_ec, pf_cr2;
 static bool guest_smap;		/* CR4.SMAP is set: STAC and CLAC exist */
 static uint64_t cr3_a, cr3_b;	/* case f: the two address spaces */
+static volatile bool k_stop;	/* case k: the host ends the writes */
 
 static void invlpg(uint64_t va)
 {
@@ -348,6 +363,34 @@ static uint64_t reuse_pt_as_pd(void)
 	return acc;
 }
 
+/*
+ * Case k: put Z_VA's page table in nested mode and link it with a
+ * switching SPTE, unlink it from its PD, then write its page as data until
+ * the host says stop.  Returns the number of writes.
+ */
+static uint64_t unlinked_pt_writes(void)
+{
+	uint64_t v, n = 0;
+	int r;
+
+	v = *(volatile uint64_t *)Z_VA;
+	GUEST_ASSERT_2(v == PAT(Z_PG), Z_PG, v);
+	for (r = 0; r < 4; r++)
+		ZPT[1] = ZPT[1];
+	invlpg(Z_VA);
+	v = *(volatile uint64_t *)Z_VA;
+	GUEST_ASSERT_2(v == PAT(Z_PG), Z_PG, v);
+	GUEST_SYNC_ARGS(12, 0, 0, 0, 0);
+
+	*Z_PDE = 0;
+	invlpg(Z_VA);
+	while (!k_stop) {
+		ZPT[n & 511] = n;
+		n++;
+	}
+	return n;
+}
+
 static void guest_code(void)
 {
 	volatile uint64_t *pte0 = DATA_PTE(0), *pte1 = DATA_PTE(1);
@@ -437,6 +480,7 @@ static void guest_code(void)
 	GUEST_SYNC_ARGS(10, acc, 0, 0, 0);
 
 	GUEST_SYNC_ARGS(11, reuse_pt_as_pd(), 0, 0, 0);
+	GUEST_SYNC_ARGS(13, unlinked_pt_writes(), 0, 0, 0);
 	GUEST_DONE();
 }
 
@@ -520,7 +564,7 @@ static struct kvm_vm *make_vm(bool agile, struct kvm_vcpu **vcpu)
 {
 	struct kvm_vm *vm = vm_create(1);
 	struct kvm_sregs sregs;
-	vm_paddr_t pt, pd, pdpt, xpt;
+	vm_paddr_t pt, pd, pdpt, xpt, zpt;
 	uint64_t *p;
 	int i;
 
@@ -571,6 +615,9 @@ static struct kvm_vm *make_vm(bool agile, struct kvm_vcpu **vcpu)
 	virt_pg_map(vm, X_VA, DATA_GPA + X_PG * PAGE);
 	guest_pte(vm, X_VA, 1, &xpt);
 	virt_pg_map(vm, XPT_VA, xpt);
+	virt_pg_map(vm, Z_VA, DATA_GPA + Z_PG * PAGE);
+	guest_pte(vm, Z_VA, 1, &zpt);
+	virt_pg_map(vm, ZPT_VA, zpt);
 
 	/*
 	 * U/S in the upper levels of DATA_VA, so that a PTE alone decides
@@ -717,6 +764,64 @@ static void check_global(struct kvm_vm *vm, struct kvm_vcpu *vcpu,
 	}
 	ksft_test_result(case_ok, "g: global pages across %d CR3 writes (agile_cr3_map %s): %lu walks, %lu without G\n",
 			 CR3_ROUNDS, map ? "on" : "off", walks_g, walks_ng);
+}
+
+struct vcpu_thread {
+	struct kvm_vcpu *vcpu;
+	struct ucall uc;
+};
+
+static void *run_to_stage_13(void *arg)
+{
+	struct vcpu_thread *t = arg;
+
+	expect_stage(t->vcpu, 13, &t->uc);
+	return NULL;
+}
+
+/*
+ * Case k, the host's side: let the guest write its unlinked page table
+ * for K_SCANS scans (agile) or a second (nested), then stop it.
+ */
+static void unlinked_pt_case(struct kvm_vm *vm, struct kvm_vcpu *vcpu,
+			     bool agile)
+{
+	uint64_t scans, nested, to_shadow;
+	struct vcpu_thread t = { .vcpu = vcpu };
+	pthread_t thread;
+	int i;
+
+	expect_stage(vcpu, 12, &t.uc);
+	nested = vm_get_stat(vm, "agile_pages_nested");
+	to_shadow = vm_get_stat(vm, "agile_to_shadow");
+	scans = vm_get_stat(vm, "agile_scans");
+
+	*(bool *)addr_gva2hva(vm, (vm_vaddr_t)&k_stop) = false;
+	TEST_ASSERT(!pthread_create(&thread, NULL, run_to_stage_13, &t),
+		    "pthread_create");
+	for (i = 0; i < 200; i++) {
+		usleep(50 * 1000);
+		if (!agile ? i >= 20 :
+		    vm_get_stat(vm, "agile_scans") >= scans + K_SCANS)
+			break;
+	}
+	scans = vm_get_stat(vm, "agile_scans") - scans;
+	*(volatile bool *)addr_gva2hva(vm, (vm_vaddr_t)&k_stop) = true;
+	pthread_join(thread, NULL);
+	if (!agile)
+		return;
+
+	case_ok = true;
+	CHECK(nested >= 1, "%lu tables in nested mode before the unlink", nested);
+	CHECK(scans >= K_SCANS, "%lu scans while the guest wrote", scans);
+	CHECK(vm_get_stat(vm, "agile_pages_nested") == 0,
+	      "%lu tables still in nested mode after %lu scans",
+	      vm_get_stat(vm, "agile_pages_nested"), scans);
+	CHECK(vm_get_stat(vm, "agile_to_shadow") > to_shadow,
+	      "agile_to_shadow %lu, was %lu",
+	      vm_get_stat(vm, "agile_to_shadow"), to_shadow);
+	ksft_test_result(case_ok, "k: an unlinked page table written as data for %lu scans (%lu writes): back in shadow mode\n",
+			 scans, t.uc.args[2]);
 }
 
 static void run_guest(bool agile, struct run *res)
@@ -918,6 +1023,7 @@ static void run_guest(bool agile, struct run *res)
 		ksft_test_result(case_ok, "j: a page table in nested mode reused as a page directory: %d reads, %lu walks switched above a PDE\n",
 				 Y_ROUNDS, deeper);
 	}
+	unlinked_pt_case(vm, vcpu, agile);
 	TEST_ASSERT(vcpu_run_to_ucall(vcpu, &uc) == UCALL_DONE,
 		    "guest did not finish");
 	kvm_vm_free(vm);
@@ -992,7 +1098,7 @@ int main(int argc, char *argv[])
 	has_smap = kvm_cpu_has(X86_FEATURE_SMAP);
 	has_smep = kvm_cpu_has(X86_FEATURE_SMEP);
 
-	ksft_set_plan(10);
+	ksft_set_plan(11);
 	test_cap();
 	memset(&agile, 0, sizeof(agile));
 	memset(&nested, 0, sizeof(nested));
