@@ -88,13 +88,13 @@
 #include "mmuvirt_util.h"
 #include "mmucnt.h"
 #include "msr_dev.h"
+#include "guest_pf.h"
 
 #ifndef KVM_CAP_X86_AGILE_PAGING
 #error "build against the patched kernel's headers (KVM_CAP_X86_AGILE_PAGING)"
 #endif
 
 #define PAGE		4096UL
-#define PF_VECTOR	14
 #define PTE_P		(1UL << 0)
 #define PTE_W		(1UL << 1)
 #define PTE_U		(1UL << 2)
@@ -185,15 +185,9 @@ struct perm_result {
 };
 
 static struct perm_result perm[2];
-static volatile uint64_t pf_ec, pf_cr2;
 static bool guest_smap;		/* CR4.SMAP is set: STAC and CLAC exist */
 static uint64_t cr3_a, cr3_b;	/* case f: the two address spaces */
 static volatile bool k_stop;	/* case k: the host ends the writes */
-
-static void invlpg(uint64_t va)
-{
-	asm volatile("invlpg (%0)" : : "r"(va) : "memory");
-}
 
 /*
  * With @walk, each read misses the TLB: the CPU walks for every page.
@@ -231,44 +225,6 @@ static uint8_t read_safe(uint64_t va, uint64_t *val)
 		     : [p] "r"(va)
 		     : KVM_ASM_SAFE_CLOBBERS, "memory");
 	return vec;
-}
-
-/*
- * Jump to the code at @va (see make_vm: it clears r9 and jumps back to
- * r11).  A fault on the fetch goes to pf_handler, which returns to r11
- * with the vector in r9, as kvm_asm_safe() does.
- */
-static uint8_t exec_safe(uint64_t va)
-{
-	uint8_t vec;
-
-	asm volatile("mov $" __stringify(KVM_EXCEPTION_MAGIC) ", %%r9\n\t"
-		     "lea 1f(%%rip), %%r11\n\t"
-		     "jmp *%[p]\n\t"
-		     "1: movb %%r9b, %[v]\n\t"
-		     : [v] "=qm"(vec)
-		     : [p] "r"(va)
-		     : "r9", "r10", "r11", "memory");
-	return vec;
-}
-
-static uint64_t read_cr2(void)
-{
-	uint64_t cr2;
-
-	asm volatile("mov %%cr2, %0" : "=r"(cr2));
-	return cr2;
-}
-
-/* Records the error code and CR2 of a #PF that kvm_asm_safe expects */
-static void pf_handler(struct ex_regs *regs)
-{
-	GUEST_ASSERT_2(regs->r9 == KVM_EXCEPTION_MAGIC, regs->rip,
-		       regs->error_code);
-	pf_ec = regs->error_code;
-	pf_cr2 = read_cr2();
-	regs->rip = regs->r11;
-	regs->r9 = regs->vector;
 }
 
 static void perm_record(struct perm_result *res, enum perm_check c,
@@ -557,8 +513,8 @@ static uint64_t copy_address_space(struct kvm_vm *vm)
 
 static bool has_smap, has_smep;
 
-/* xor %r9d, %r9d; jmp *%r11: what exec_safe() jumps to */
-static const uint8_t perm_code[] = { 0x45, 0x31, 0xc9, 0x41, 0xff, 0xe3 };
+/* What exec_safe() jumps to */
+static const uint8_t perm_code[] = FETCH_RETURN_CODE;
 
 static struct kvm_vm *make_vm(bool agile, struct kvm_vcpu **vcpu)
 {

@@ -40,9 +40,9 @@
 #include "kvm_util.h"
 #include "processor.h"
 #include "mmuvirt_util.h"
+#include "guest_pf.h"
 
 #define PAGE		4096UL
-#define PF_VECTOR	14
 
 #define PTE_P		(1UL << 0)
 #define PTE_W		(1UL << 1)
@@ -115,9 +115,6 @@ static uint64_t tbl_gpa[4];	/* PDPT, PD, PT (indices 1..3); [0] unused */
 
 static uint64_t frame_val;	/* what the frame at FRAME_GPA holds now */
 
-/* Guest state */
-static volatile uint64_t pf_ec, pf_cr2;
-
 #define PML4E	((volatile uint64_t *)TBL_VA + ((TVA >> 39) & 511))
 #define PDPTE	((volatile uint64_t *)(TBL_VA + PAGE) + ((TVA >> 30) & 511))
 #define PDE	((volatile uint64_t *)(TBL_VA + 2 * PAGE) + ((TVA >> 21) & 511))
@@ -139,35 +136,7 @@ static void write_cr0(uint64_t val)
 	asm volatile("mov %0, %%cr0" : : "r"(val) : "memory");
 }
 
-static void invlpg(uint64_t va)
-{
-	asm volatile("invlpg (%0)" : : "r"(va) : "memory");
-}
-
-static uint64_t read_cr2(void)
-{
-	uint64_t cr2;
-
-	asm volatile("mov %%cr2, %0" : "=r"(cr2));
-	return cr2;
-}
-
-/*
- * All accesses below set r9 to KVM_EXCEPTION_MAGIC and r11 to where to go
- * on a fault; pf_handler() returns there with the vector in r9.  It does
- * not check RIP, so that it also serves the fetch (RIP is TVA then) and
- * the emulated accesses (RIP is past the prefix).
- */
-static void pf_handler(struct ex_regs *regs)
-{
-	GUEST_ASSERT_2(regs->r9 == KVM_EXCEPTION_MAGIC, regs->rip,
-		       regs->error_code);
-	pf_ec = regs->error_code;
-	pf_cr2 = read_cr2();
-	regs->rip = regs->r11;
-	regs->r9 = regs->vector;
-}
-
+/* An access with pf_handler() to resume after a fault (guest_pf.h) */
 #define SAFE_ACCESS(insn, outputs, inputs)				\
 	asm volatile("mov $" __stringify(KVM_EXCEPTION_MAGIC) ", %%r9\n\t"\
 		     "lea 1f(%%rip), %%r11\n\t"				\
@@ -199,14 +168,7 @@ static uint8_t do_access(enum access acc, uint64_t *val)
 			    [v] "+r"(v), [p] "r"(TVA));
 		break;
 	case ACC_FETCH:
-		/* The code at CODE_OFF clears r9 and jumps back to r11. */
-		asm volatile("mov $" __stringify(KVM_EXCEPTION_MAGIC) ", %%r9\n\t"
-			     "lea 1f(%%rip), %%r11\n\t"
-			     "jmp *%[p]\n\t"
-			     "1: movb %%r9b, %[vec]\n\t"
-			     : [vec] "=qm"(vec)
-			     : [p] "r"(TVA + CODE_OFF)
-			     : "r9", "r10", "r11", "memory");
+		vec = exec_safe(TVA + CODE_OFF);
 		break;
 	default:
 		GUEST_ASSERT_2(0, acc, 0);
@@ -386,8 +348,8 @@ static void guest_code(void)
 	GUEST_DONE();
 }
 
-/* xor %r9d, %r9d; jmp *%r11: the code a fetch through TVA runs */
-static const uint8_t fetch_code[] = { 0x45, 0x31, 0xc9, 0x41, 0xff, 0xe3 };
+/* The code a fetch through TVA runs */
+static const uint8_t fetch_code[] = FETCH_RETURN_CODE;
 
 #define FRAME_VAL0	0x5a5a0000c0de0000UL
 

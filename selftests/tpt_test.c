@@ -37,6 +37,7 @@
 #include "kvm_util.h"
 #include "processor.h"
 #include "mmuvirt_util.h"
+#include "guest_pf.h"
 #include "mmucnt.h"
 #include "msr_dev.h"
 
@@ -134,11 +135,6 @@ static void tpt_set(uint64_t root, uint64_t gva, uint64_t leaf)
 		t = table_at(*e & PTE_ADDR);
 	}
 	t[(gva >> 12) & 511] = leaf;
-}
-
-static void invlpg(uint64_t gva)
-{
-	asm volatile("invlpg (%0)" : : "r" (gva) : "memory");
 }
 
 /*
