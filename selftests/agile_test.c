@@ -69,6 +69,10 @@
  *      it back in shadow mode and forget it although it is written (before,
  *      its writes kept it in nested mode, and in every scan's TLB flush,
  *      for as long as the guest wrote it).
+ *   l. a page directory above agile_max_level (so in shadow mode for
+ *      good) that the guest unlinks and writes 1000 times as data: KVM's
+ *      write-flooding detection must zap its shadow page after a few
+ *      writes, as under shadow paging, so that the rest cost no exit.
  *
  * Under shadow paging KVM must not offer the capability: the test checks
  * that and skips the rest.
@@ -128,6 +132,11 @@
 #define ZPT_VA		(PT_VA + 4 * PAGE)
 #define Z_PG		12
 #define K_SCANS		4
+/* Case l: the page directory of W_VA, mapped at WPD_VA, unlinked and written */
+#define W_VA		0x140000000UL
+#define WPD_VA		(PT_VA + 5 * PAGE)
+#define W_PG		13
+#define L_WRITES	1000
 
 /* Pages with a special role in case e, and where their code is */
 #define USER_PG		2
@@ -159,6 +168,8 @@
 #define XPT		((volatile uint64_t *)XPT_VA)
 #define Z_PDE		((volatile uint64_t *)PD_VA + ((Z_VA >> 21) & 511))
 #define ZPT		((volatile uint64_t *)ZPT_VA)
+#define W_PDPTE		((volatile uint64_t *)PDPT_VA + ((W_VA >> 30) & 511))
+#define WPD		((volatile uint64_t *)WPD_VA)
 
 #define PG_VA(i)	(DATA_VA + (i) * PAGE)
 
@@ -347,6 +358,26 @@ static uint64_t unlinked_pt_writes(void)
 	return n;
 }
 
+/*
+ * Case l: let KVM shadow W_VA's page directory, then unlink it from the
+ * PDPT and write its page L_WRITES times as data.
+ */
+static uint64_t unlinked_pd_writes(void)
+{
+	uint64_t v;
+	int i;
+
+	v = *(volatile uint64_t *)W_VA;
+	GUEST_ASSERT_2(v == PAT(W_PG), W_PG, v);
+	GUEST_SYNC_ARGS(14, 0, 0, 0, 0);
+
+	*W_PDPTE = 0;
+	invlpg(W_VA);
+	for (i = 0; i < L_WRITES; i++)
+		WPD[i & 511] = i;
+	return L_WRITES;
+}
+
 static void guest_code(void)
 {
 	volatile uint64_t *pte0 = DATA_PTE(0), *pte1 = DATA_PTE(1);
@@ -437,6 +468,7 @@ static void guest_code(void)
 
 	GUEST_SYNC_ARGS(11, reuse_pt_as_pd(), 0, 0, 0);
 	GUEST_SYNC_ARGS(13, unlinked_pt_writes(), 0, 0, 0);
+	GUEST_SYNC_ARGS(15, unlinked_pd_writes(), 0, 0, 0);
 	GUEST_DONE();
 }
 
@@ -520,7 +552,7 @@ static struct kvm_vm *make_vm(bool agile, struct kvm_vcpu **vcpu)
 {
 	struct kvm_vm *vm = vm_create(1);
 	struct kvm_sregs sregs;
-	vm_paddr_t pt, pd, pdpt, xpt, zpt;
+	vm_paddr_t pt, pd, pdpt, xpt, zpt, wpd;
 	uint64_t *p;
 	int i;
 
@@ -574,6 +606,9 @@ static struct kvm_vm *make_vm(bool agile, struct kvm_vcpu **vcpu)
 	virt_pg_map(vm, Z_VA, DATA_GPA + Z_PG * PAGE);
 	guest_pte(vm, Z_VA, 1, &zpt);
 	virt_pg_map(vm, ZPT_VA, zpt);
+	virt_pg_map(vm, W_VA, DATA_GPA + W_PG * PAGE);
+	guest_pte(vm, W_VA, 2, &wpd);
+	virt_pg_map(vm, WPD_VA, wpd);
 
 	/*
 	 * U/S in the upper levels of DATA_VA, so that a PTE alone decides
@@ -783,7 +818,7 @@ static void unlinked_pt_case(struct kvm_vm *vm, struct kvm_vcpu *vcpu,
 static void run_guest(bool agile, struct run *res)
 {
 	uint64_t exits, ptw, to_shadow, to_nested = 0, walks, shadow_refs, l0, pf;
-	uint64_t above_pde = 0, at_pdpte;
+	uint64_t above_pde = 0, at_pdpte, flooded;
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
 	struct ucall uc;
@@ -980,6 +1015,22 @@ static void run_guest(bool agile, struct run *res)
 				 Y_ROUNDS, deeper);
 	}
 	unlinked_pt_case(vm, vcpu, agile);
+
+	/* Case l */
+	expect_stage(vcpu, 14, &uc);
+	exits = vcpu_stat(vcpu, "exits");
+	flooded = vm_get_stat(vm, "mmu_flooded");
+	expect_stage(vcpu, 15, &uc);
+	exits = vcpu_stat(vcpu, "exits") - exits;
+	flooded = vm_get_stat(vm, "mmu_flooded") - flooded;
+	if (agile) {
+		case_ok = true;
+		CHECK(flooded >= 1, "mmu_flooded rose by %lu", flooded);
+		CHECK(exits < L_WRITES / 10, "%lu exits for %d writes", exits,
+		      L_WRITES);
+		ksft_test_result(case_ok, "l: an unlinked page directory written %d times as data: %lu exits, %lu shadow pages zapped as flooded\n",
+				 L_WRITES, exits, flooded);
+	}
 	TEST_ASSERT(vcpu_run_to_ucall(vcpu, &uc) == UCALL_DONE,
 		    "guest did not finish");
 	kvm_vm_free(vm);
@@ -1054,7 +1105,7 @@ int main(int argc, char *argv[])
 	has_smap = kvm_cpu_has(X86_FEATURE_SMAP);
 	has_smep = kvm_cpu_has(X86_FEATURE_SMEP);
 
-	ksft_set_plan(11);
+	ksft_set_plan(12);
 	test_cap();
 	memset(&agile, 0, sizeof(agile));
 	memset(&nested, 0, sizeof(nested));

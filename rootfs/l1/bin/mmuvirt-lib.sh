@@ -315,6 +315,34 @@ l2_dseg_balloon() {
 	fi
 }
 
+# l2_boot_loop NAME N TIMEOUT COMMAND [RUN-L2 OPTION...]: boot L2 N times
+# with run-l2 and the options, each running COMMAND for at most TIMEOUT
+# seconds; print the exit status of each boot (and the RESULT line of a
+# bench-run workload) and the whole console of each failure, with the
+# registers and the NMI backtrace that run-l2 collects from a hung L2.
+# L2_LOOP_NOTE, when set, names a command whose output ends each boot's
+# status line.  Fails when any boot failed.  The jobs l2-loop and
+# l2-stress are this loop.
+l2_boot_loop() {
+	_name=$1 _n=$2 _t=$3 _cmd=$4
+	shift 4
+	_i=0 _bad=0
+	while [ $_i -lt "$_n" ]; do
+		_i=$((_i + 1))
+		_log=/tmp/$_name-$_i.log
+		run-l2 "$@" -t "$_t" -o "$_log" "$_cmd" >/dev/null 2>&1
+		_rc=$?
+		echo "$_name: boot $_i of $_n: exit $_rc${L2_LOOP_NOTE:+, $($L2_LOOP_NOTE)}"
+		sed -n "s/.*RESULT: name=\([a-z]*\) .* seconds=\([0-9.]*\) .*/$_name $_i: \1 \2 s/p" "$_log"
+		if [ $_rc -ne 0 ]; then
+			_bad=$((_bad + 1))
+			sed "s/^/$_name $_i| /" "$_log"
+		fi
+	done
+	echo "$_name: $_bad of $_n boots failed"
+	[ $_bad -eq 0 ]
+}
+
 # mmu_fields FILE BANK: the counters of BANK that mmu-count wrote to FILE
 # ("walks=... refs_per_walk=..."), or why there are none.
 mmu_fields() {
