@@ -512,8 +512,12 @@ int main(int argc, char *argv[])
 	no_thp = thp_unusable();
 	ksft_print_msg("kvm_amd paging mode: %s\n", npt ? "nested" : "shadow");
 
-	/* The extra pages size memslot 0 for the data's page tables. */
-	vm = __vm_create_with_one_vcpu(&vcpu, 3 * NPAGES, guest_code);
+	/*
+	 * The extra pages size memslot 0 for the data's page tables.  The
+	 * counting rules checked here are those of nested and shadow paging:
+	 * no agile paging, also under kvm_amd.agile=1.
+	 */
+	vm = __vm_create_one_vcpu_no_agile(&vcpu, 3 * NPAGES, guest_code);
 	/* VM_MEM_SRC_ANONYMOUS is MADV_NOHUGEPAGE, like memslot 0. */
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, GPA_4K, SLOT_4K,
 				    NPAGES, 0);

@@ -162,15 +162,18 @@ static inline uint64_t vcpu_stat(struct kvm_vcpu *vcpu, const char *name)
 }
 
 /*
- * A VM with one vCPU for a design that agile paging excludes (TPT, a VMM
- * direct segment).  kvm_amd.agile=1 makes every new VM agile; turn agile
- * paging off while the VM has no vCPU yet, as a VMM that wants one of
- * those designs does.
+ * A VM with one vCPU (and @extra_pages of memory for memslot 0, as
+ * __vm_create_with_one_vcpu()) that runs without agile paging: for a
+ * design that agile paging excludes (TPT, a VMM direct segment) or a test
+ * of nested paging itself.  kvm_amd.agile=1 makes every new VM agile;
+ * turn agile paging off while the VM has no vCPU yet, as a VMM that wants
+ * one of those does.
  */
-static inline struct kvm_vm *vm_create_one_vcpu_no_agile(struct kvm_vcpu **vcpu,
-							 void *guest_code)
+static inline struct kvm_vm *__vm_create_one_vcpu_no_agile(struct kvm_vcpu **vcpu,
+							   uint64_t extra_pages,
+							   void *guest_code)
 {
-	struct kvm_vm *vm = vm_create(1);
+	struct kvm_vm *vm = __vm_create(VM_MODE_DEFAULT, 1, extra_pages);
 #ifdef KVM_CAP_X86_AGILE_PAGING
 	struct kvm_enable_cap cap = { .cap = KVM_CAP_X86_AGILE_PAGING };
 
@@ -180,6 +183,12 @@ static inline struct kvm_vm *vm_create_one_vcpu_no_agile(struct kvm_vcpu **vcpu,
 #endif
 	*vcpu = vm_vcpu_add(vm, 0, guest_code);
 	return vm;
+}
+
+static inline struct kvm_vm *vm_create_one_vcpu_no_agile(struct kvm_vcpu **vcpu,
+							 void *guest_code)
+{
+	return __vm_create_one_vcpu_no_agile(vcpu, 0, guest_code);
 }
 
 /*
