@@ -493,18 +493,6 @@ static uint64_t *guest_pte(struct kvm_vm *vm, uint64_t va, int level,
 	return e;
 }
 
-static int agile_cap(struct kvm_vm *vm, uint64_t on, uint64_t ms,
-		     uint64_t max_level, uint32_t flags)
-{
-	struct kvm_enable_cap cap = {
-		.cap = KVM_CAP_X86_AGILE_PAGING,
-		.flags = flags,
-		.args = { on, ms, max_level },
-	};
-
-	return __vm_ioctl(vm, KVM_ENABLE_CAP, &cap);
-}
-
 struct run {
 	uint64_t sum1, sum2, acc, vec4, val4, sum5, vec5, val5, vec6, val6;
 	struct perm_result perm[2];

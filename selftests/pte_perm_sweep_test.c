@@ -371,16 +371,6 @@ static bool read_param_bool(const char *path)
 	return c == 'Y' || c == '1';
 }
 
-static int agile_cap(struct kvm_vm *vm, uint64_t on)
-{
-	struct kvm_enable_cap cap = {
-		.cap = KVM_CAP_X86_AGILE_PAGING,
-		.args = { on, 0, 0 },
-	};
-
-	return __vm_ioctl(vm, KVM_ENABLE_CAP, &cap);
-}
-
 static struct kvm_vm *make_vm(enum vm_kind kind, struct kvm_vcpu **vcpu)
 {
 	struct kvm_vm *vm = vm_create(1);
@@ -389,7 +379,7 @@ static struct kvm_vm *make_vm(enum vm_kind kind, struct kvm_vcpu **vcpu)
 	int i;
 
 	if (kind != VM_DEFAULT)
-		TEST_ASSERT(!agile_cap(vm, kind == VM_AGILE),
+		TEST_ASSERT(!agile_cap(vm, kind == VM_AGILE, 0, 0, 0),
 			    "KVM_CAP_X86_AGILE_PAGING %d: errno %d",
 			    kind == VM_AGILE, errno);
 	*vcpu = vm_vcpu_add(vm, 0, guest_code);
@@ -503,9 +493,7 @@ int main(int argc, char *argv[])
 	has_gbpages = kvm_cpu_has(X86_FEATURE_GBPAGES);
 	use_fep = read_param_bool("/sys/module/kvm/parameters/force_emulation_prefix");
 
-#ifdef KVM_CAP_X86_AGILE_PAGING
 	agile_cap_ok = kvm_check_cap(KVM_CAP_X86_AGILE_PAGING);
-#endif
 	if (agile_cap_ok)
 		agile_default = kvm_amd_param_bool("agile");
 

@@ -36,8 +36,8 @@
 #include "processor.h"
 #include "svm_util.h"
 #include "mmuvirt_util.h"
+#include "guest_pf.h"
 
-#define PF_VECTOR	14
 #define DATA_SLOT	10
 #define DATA_GPA	0xc0000000UL
 #define DATA_VA		0xc0000000UL
@@ -84,20 +84,6 @@ static void l1_guest_code(struct svm_test_data *svm)
 	GUEST_DONE();
 }
 
-static int agile_cap(struct kvm_vm *vm, uint64_t on)
-{
-#ifdef KVM_CAP_X86_AGILE_PAGING
-	struct kvm_enable_cap cap = {
-		.cap = KVM_CAP_X86_AGILE_PAGING,
-		.args = { on },
-	};
-
-	return __vm_ioctl(vm, KVM_ENABLE_CAP, &cap);
-#else
-	return -1;
-#endif
-}
-
 static void run(bool agile, bool have_agile)
 {
 	struct kvm_vcpu *vcpu;
@@ -108,7 +94,7 @@ static void run(bool agile, bool have_agile)
 
 	vm = vm_create(1);
 	if (have_agile)
-		TEST_ASSERT(!agile_cap(vm, agile),
+		TEST_ASSERT(!agile_cap(vm, agile, 0, 0, 0),
 			    "KVM_CAP_X86_AGILE_PAGING %d: errno %d", agile,
 			    errno);
 	vcpu = vm_vcpu_add(vm, 0, l1_guest_code);
@@ -141,9 +127,7 @@ int main(int argc, char *argv[])
 
 	ksft_print_header();
 	TEST_REQUIRE(kvm_cpu_has(X86_FEATURE_SVM));
-#ifdef KVM_CAP_X86_AGILE_PAGING
 	have_agile = kvm_check_cap(KVM_CAP_X86_AGILE_PAGING);
-#endif
 	ksft_set_plan(have_agile ? 2 : 1);
 	run(false, have_agile);
 	if (have_agile)

@@ -162,6 +162,24 @@ static inline uint64_t vcpu_stat(struct kvm_vcpu *vcpu, const char *name)
 }
 
 /*
+ * KVM_CAP_X86_AGILE_PAGING on @vm: agile paging @on (1) or off (0), the
+ * scan interval @ms and the highest level of a table in nested mode
+ * @max_level (0 keeps either), with @flags.  Returns the ioctl's result,
+ * errno set on failure.
+ */
+static inline int agile_cap(struct kvm_vm *vm, uint64_t on, uint64_t ms,
+			    uint64_t max_level, uint32_t flags)
+{
+	struct kvm_enable_cap cap = {
+		.cap = KVM_CAP_X86_AGILE_PAGING,
+		.flags = flags,
+		.args = { on, ms, max_level },
+	};
+
+	return __vm_ioctl(vm, KVM_ENABLE_CAP, &cap);
+}
+
+/*
  * A VM with one vCPU (and @extra_pages of memory for memslot 0, as
  * __vm_create_with_one_vcpu()) that runs without agile paging: for a
  * design that agile paging excludes (TPT, a VMM direct segment) or a test
@@ -174,13 +192,10 @@ static inline struct kvm_vm *__vm_create_one_vcpu_no_agile(struct kvm_vcpu **vcp
 							   void *guest_code)
 {
 	struct kvm_vm *vm = __vm_create(VM_MODE_DEFAULT, 1, extra_pages);
-#ifdef KVM_CAP_X86_AGILE_PAGING
-	struct kvm_enable_cap cap = { .cap = KVM_CAP_X86_AGILE_PAGING };
 
 	if (kvm_check_cap(KVM_CAP_X86_AGILE_PAGING))
-		TEST_ASSERT(!__vm_ioctl(vm, KVM_ENABLE_CAP, &cap),
+		TEST_ASSERT(!agile_cap(vm, 0, 0, 0, 0),
 			    "KVM_CAP_X86_AGILE_PAGING off: errno %d", errno);
-#endif
 	*vcpu = vm_vcpu_add(vm, 0, guest_code);
 	return vm;
 }
