@@ -20,7 +20,15 @@
  *      count or an error code, and the VM goes on;
  *   d. deleting a memslot untags its frames, and destroying the VMs leaves
  *      no frame tagged (kvm.tpt_tagged_frames); the second VM, which ran
- *      beside the first all along, finds its page intact.
+ *      beside the first all along, finds its page intact;
+ *   e. TPT in the guest's SMM: the host injects an SMI (KVM_SMI) while the
+ *      guest runs on its TPT tables.  The SMM handler, as OVMF's does,
+ *      enters long mode with page tables of its own in SMRAM and reads a
+ *      VA that they map to an SMRAM page holding SMM_MAGIC and that the
+ *      guest's TPT tables map to a page holding OS_MAGIC; it must read
+ *      SMM_MAGIC (its walks use CR3, not TPT_CR3) without a tag fault.
+ *      After RSM TPT is on again and the guest reads the VA through its
+ *      TPT tables.  (It runs before d, which destroys the VMs.)
  *
  * Under shadow paging KVM must not offer KVM_CAP_X86_TPT: the test checks
  * that and skips the rest.
@@ -59,14 +67,39 @@
 #define SLOT_EXTRA	10
 #define GPA_EXTRA	0x80000000UL
 #define EXTRA_PAGES	16
-/* A guest-virtual address that only the TPT tables ever map */
-#define GVA_SCRATCH	0x7f0000000000UL
+/*
+ * A guest-virtual address that only the TPT tables ever map (no suffix:
+ * the SMM handler's assembly uses it too)
+ */
+#define GVA_SCRATCH	0x7f0000000000
+
+/*
+ * e: SMRAM, in KVM's SMM address space (1) only, as smm_test has it.
+ * SMBASE is its start: the handler runs at SMBASE + 0x8000 and KVM saves
+ * the state at SMBASE + 0xfe00.  Below the handler are the handler's own
+ * page tables: 2 MiB identity pages for the 2 MiB around SMRAM, and
+ * GVA_SCRATCH -> SMM_DATA, which holds SMM_MAGIC.
+ */
+#define SMRAM_GPA	0x1000000
+#define SMRAM_SLOT	((1 << 16) | 1)
+#define SMRAM_PAGES	16
+#define SMM_PML4	(SMRAM_GPA + 0x0000)
+#define SMM_PDPT_LO	(SMRAM_GPA + 0x1000)
+#define SMM_PD_LO	(SMRAM_GPA + 0x2000)
+#define SMM_PDPT_HI	(SMRAM_GPA + 0x3000)
+#define SMM_PD_HI	(SMRAM_GPA + 0x4000)
+#define SMM_PT_HI	(SMRAM_GPA + 0x5000)
+#define SMM_DATA	(SMRAM_GPA + 0x6000)
+#define SMM_CODE	(SMRAM_GPA + 0x8000)
+#define SMM_PORT	0xe
 
 #define DECOY		0xdec0dec0dec0dec0UL
 #define SECRET		0x5ec2e75ec2e75ec2UL
+#define SMM_MAGIC	0x5a5a0000000005a5UL
+#define OS_MAGIC	0x0500000000000050UL
 
 enum { STAGE_BUILT = 1, STAGE_ON, STAGE_CHURN, STAGE_FAULT, STAGE_FUZZ,
-       STAGE_EXTRA, STAGE_DONE };
+       STAGE_SMI, STAGE_RSM, STAGE_EXTRA, STAGE_DONE };
 
 struct map {
 	uint64_t gva, gpa;
@@ -79,6 +112,7 @@ struct layout {
 	uint64_t buf_gva, buf_gpa;
 	uint64_t data_gva, data_gpa;
 	uint64_t decoy_gva, decoy_gpa;
+	uint64_t smm_gva, smm_gpa;	/* a copy of the SMM handler */
 	uint64_t foreign[NR_FOREIGN];	/* frames of others, by hPA */
 	uint64_t seed;
 };
@@ -258,6 +292,7 @@ static void guest_code(void)
 	volatile uint64_t *decoy = (volatile uint64_t *)lay.decoy_gva;
 	uint64_t *buf = (uint64_t *)lay.buf_gva;
 	uint64_t root, nr_hpa, nr_gpa, dhpa, decoy_hpa, i, k, v, q;
+	uint8_t vec;
 
 	nr_hpa = guest_build(&nr_gpa);
 	root = pool_hpa[0];
@@ -303,6 +338,31 @@ static void guest_code(void)
 	GUEST_ASSERT_1(tpt_ctl(KVM_TPT_CTL_ON) == 0, v);
 	GUEST_SYNC_ARGS(STAGE_FUZZ, v, tpt_ctl(KVM_TPT_CTL_QUERY), 0, 0);
 
+	/*
+	 * e: the OS's TPT tables map GVA_SCRATCH to its data page, and the
+	 * SMM handler's page to a copy of the handler, so that an SMM
+	 * handler wrongly walking them runs the same code and reads
+	 * OS_MAGIC instead of faulting.  The SMI comes after the first
+	 * ucall, RSM returns before the second.
+	 */
+	tpt_set(root, GVA_SCRATCH, dhpa | PTE_P | PTE_W);
+	invlpg(GVA_SCRATCH);
+	*scratch = OS_MAGIC;
+	tpt_set(root, SMM_CODE, data_hpa(lay.smm_gpa) | PTE_P | PTE_W);
+	invlpg(SMM_CODE);
+	GUEST_SYNC_ARGS(STAGE_SMI, tpt_ctl(KVM_TPT_CTL_QUERY), *scratch, 0, 0);
+	/*
+	 * Only the TPT tables map GVA_SCRATCH: the read takes a #PF if the
+	 * CPU has TPT off, whatever KVM's query says.
+	 */
+	q = tpt_ctl(KVM_TPT_CTL_QUERY);
+	v = 0;
+	asm volatile(KVM_ASM_SAFE("movq (%[p]), %[v]")
+		     : KVM_ASM_SAFE_OUTPUTS(vec), [v] "+r"(v)
+		     : [p] "r"(GVA_SCRATCH)
+		     : KVM_ASM_SAFE_CLOBBERS, "memory");
+	GUEST_SYNC_ARGS(STAGE_RSM, q, v, vec, 0);
+
 	/* d: frames of a memslot that the host will delete */
 	for (i = 0; i < EXTRA_PAGES; i++)
 		buf[i] = GPA_EXTRA + i * PAGE;
@@ -311,6 +371,60 @@ static void guest_code(void)
 
 	GUEST_SYNC(STAGE_DONE);
 }
+
+/*
+ * e: the SMM handler, copied to SMM_CODE (SMBASE + 0x8000), where KVM
+ * starts it in real mode with CS.base = SMBASE and the other bases 0.
+ * Like OVMF's PiSmmCpuDxeSmm it goes to protected mode, then to long mode
+ * with CR3 at its own tables in SMRAM, reads GVA_SCRATCH, reports the
+ * value in RAX with an OUT to SMM_PORT and returns with RSM.  Addresses
+ * are absolute for where it runs (SMM_CODE) and its GDT is in its own
+ * page.  It uses no stack and no IDT: any fault in it is a triple fault.
+ */
+extern const uint8_t smm_handler[], smm_handler_end[];
+
+asm(
+"	.pushsection .rodata.smm_handler, \"a\"\n"
+"smm_handler:\n"
+"	.code16\n"
+"	lgdtl %cs:0x8000+smm_gdtr-smm_handler\n"
+"	movl %cr0, %eax\n"
+"	orl $1, %eax\n"			/* PE */
+"	movl %eax, %cr0\n"
+"	ljmpl $0x8, $" __stringify(SMM_CODE) "+smm_32-smm_handler\n"
+"	.code32\n"
+"smm_32:\n"
+"	movl %cr4, %eax\n"
+"	orl $0x20, %eax\n"		/* PAE */
+"	movl %eax, %cr4\n"
+"	movl $" __stringify(SMM_PML4) ", %eax\n"
+"	movl %eax, %cr3\n"
+"	movl $0xc0000080, %ecx\n"	/* EFER.LME */
+"	rdmsr\n"
+"	orl $0x100, %eax\n"
+"	wrmsr\n"
+"	movl %cr0, %eax\n"
+"	orl $0x80000000, %eax\n"	/* PG: long mode from here on */
+"	movl %eax, %cr0\n"
+"	ljmpl $0x18, $" __stringify(SMM_CODE) "+smm_64-smm_handler\n"
+"	.code64\n"
+"smm_64:\n"
+"	movabsq $" __stringify(GVA_SCRATCH) ", %rbx\n"
+"	movq (%rbx), %rax\n"
+"	outb %al, $" __stringify(SMM_PORT) "\n"
+"	rsm\n"
+"	.balign 8\n"
+"smm_gdt:\n"
+"	.quad 0\n"
+"	.quad 0x00cf9b000000ffff\n"	/* 0x08: 32-bit code */
+"	.quad 0x00cf93000000ffff\n"	/* 0x10: data */
+"	.quad 0x00af9b000000ffff\n"	/* 0x18: 64-bit code */
+"smm_gdtr:\n"
+"	.word smm_gdtr - smm_gdt - 1\n"
+"	.long " __stringify(SMM_CODE) "+smm_gdt-smm_handler\n"
+"smm_handler_end:\n"
+"	.popsection\n"
+);
 
 /* The second VM: tags one page for itself and keeps its contents. */
 static struct layout lay2;
@@ -397,17 +511,113 @@ static void layout_alloc(struct kvm_vm *vm, struct layout *l, bool maps)
 	l->decoy_gva = vm_vaddr_alloc_page(vm);
 	l->decoy_gpa = addr_gva2gpa(vm, l->decoy_gva);
 	*(uint64_t *)addr_gva2hva(vm, l->decoy_gva) = DECOY;
+	l->smm_gva = vm_vaddr_alloc_page(vm);
+	l->smm_gpa = addr_gva2gpa(vm, l->smm_gva);
+	memcpy(addr_gva2hva(vm, l->smm_gva), smm_handler,
+	       smm_handler_end - smm_handler);
 	l->pool_gva = vm_vaddr_alloc(vm, POOL_PAGES * PAGE, KVM_UTIL_MIN_VADDR);
 	l->pool_gpa = addr_gva2gpa(vm, l->pool_gva);
 	l->maps_gva = vm_vaddr_alloc(vm, MAX_MAPS * sizeof(struct map),
 				     KVM_UTIL_MIN_VADDR);
 }
 
+/* The SMRAM page at @gpa */
+static uint64_t *smram(struct kvm_vm *vm, uint64_t gpa)
+{
+	return addr_gpa2hva(vm, gpa);
+}
+
+/*
+ * e: SMRAM with the handler and its page tables, SMBASE at its start.
+ * The handler's page is in no table of the guest's but the TPT one it
+ * writes for case e.
+ */
+static void smram_setup(struct kvm_vm *vm, struct kvm_vcpu *vcpu,
+			struct map *maps, uint64_t nr_maps)
+{
+	uint64_t i;
+
+	TEST_ASSERT(kvm_has_cap(KVM_CAP_X86_SMM), "no KVM_CAP_X86_SMM");
+	for (i = 0; i < nr_maps; i++)
+		TEST_ASSERT(maps[i].gva < SMRAM_GPA ||
+			    maps[i].gva >= SMRAM_GPA + SMRAM_PAGES * PAGE,
+			    "guest page at gva 0x%lx, in SMRAM's range", maps[i].gva);
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, SMRAM_GPA,
+				    SMRAM_SLOT, SMRAM_PAGES, 0);
+	TEST_ASSERT(vm_phy_pages_alloc(vm, SMRAM_PAGES, SMRAM_GPA, SMRAM_SLOT)
+		    == SMRAM_GPA, "SMRAM at 0x%x not free", SMRAM_GPA);
+	memset(smram(vm, SMRAM_GPA), 0, SMRAM_PAGES * PAGE);
+
+	smram(vm, SMM_PML4)[0] = SMM_PDPT_LO | PTE_P | PTE_W;
+	smram(vm, SMM_PDPT_LO)[0] = SMM_PD_LO | PTE_P | PTE_W;
+	smram(vm, SMM_PD_LO)[SMRAM_GPA >> 21] = (SMRAM_GPA & ~0x1fffffUL) |
+						 PTE_P | PTE_W | PTE_PS;
+	smram(vm, SMM_PML4)[(GVA_SCRATCH >> 39) & 511] =
+		SMM_PDPT_HI | PTE_P | PTE_W;
+	smram(vm, SMM_PDPT_HI)[(GVA_SCRATCH >> 30) & 511] =
+		SMM_PD_HI | PTE_P | PTE_W;
+	smram(vm, SMM_PD_HI)[(GVA_SCRATCH >> 21) & 511] =
+		SMM_PT_HI | PTE_P | PTE_W;
+	smram(vm, SMM_PT_HI)[(GVA_SCRATCH >> 12) & 511] =
+		SMM_DATA | PTE_P | PTE_W;
+	smram(vm, SMM_DATA)[0] = SMM_MAGIC;
+	memcpy(smram(vm, SMM_CODE), smm_handler, smm_handler_end - smm_handler);
+	vcpu_set_msr(vcpu, MSR_IA32_SMBASE, SMRAM_GPA);
+}
+
+/*
+ * e: run @vcpu, just given an SMI, to its SMM handler's OUT; returns the
+ * value the handler read at GVA_SCRATCH.  The ways it goes wrong when the
+ * handler's walks use the OS's TPT tables: a wrong value, a fault (no
+ * IDT in SMM: a triple fault, KVM_EXIT_SHUTDOWN) or a tag fault that
+ * KVM takes as the guest's and turns TPT off for (the caller checks).
+ */
+static uint64_t run_smm_handler(struct kvm_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	struct kvm_vcpu_events events;
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	struct ucall uc;
+	uint64_t cmd;
+
+	vcpu_run(vcpu);
+	TEST_ASSERT(run->exit_reason != KVM_EXIT_SHUTDOWN,
+		    "e: KVM_EXIT_SHUTDOWN in SMM: the SMM handler triple-faulted (a #PF or #GP with no IDT), %lu TPT tag faults so far",
+		    vcpu_stat(vcpu, "tpt_tag_faults"));
+	if (run->exit_reason == KVM_EXIT_IO && run->io.port != SMM_PORT) {
+		cmd = get_ucall(vcpu, &uc);
+		if (cmd == UCALL_ABORT)
+			REPORT_GUEST_ASSERT_2(uc, "values: 0x%lx, 0x%lx");
+		TEST_FAIL("e: ucall %lu stage %lu (port 0x%x), wanted the SMM handler's OUT to port 0x%x: no SMI?",
+			  cmd, uc.args[1], run->io.port, SMM_PORT);
+	}
+	TEST_ASSERT(run->exit_reason == KVM_EXIT_IO &&
+		    run->io.port == SMM_PORT &&
+		    run->io.direction == KVM_EXIT_IO_OUT,
+		    "e: exit_reason %u (%s), port 0x%x, wanted KVM_EXIT_IO, OUT to port 0x%x from the SMM handler",
+		    run->exit_reason, exit_reason_str(run->exit_reason),
+		    run->exit_reason == KVM_EXIT_IO ? run->io.port : 0,
+		    SMM_PORT);
+	vcpu_regs_get(vcpu, &regs);
+	vcpu_sregs_get(vcpu, &sregs);
+	vcpu_events_get(vcpu, &events);
+	ksft_print_msg("SMM handler: read 0x%llx at 0x%llx, rip 0x%llx, cr3 0x%llx, efer 0x%llx, smm %u\n",
+		       regs.rax, regs.rbx, regs.rip, sregs.cr3, sregs.efer,
+		       events.smi.smm);
+	CHECK(events.smi.smm == 1, "the OUT to port 0x%x came from outside SMM",
+	      SMM_PORT);
+	CHECK((sregs.efer & EFER_LMA) && sregs.cr3 == SMM_PML4,
+	      "the SMM handler not in long mode on its tables: efer 0x%llx, cr3 0x%llx",
+	      sregs.efer, sregs.cr3);
+	return regs.rax;
+}
+
 int main(int argc, char *argv[])
 {
 	struct kvm_vcpu *vcpu, *vcpu2;
 	struct kvm_vm *vm, *vm2;
-	uint64_t exits, pf, walks, faults0, tag_faults, pages, k;
+	uint64_t exits, pf, walks, faults0, tag_faults, pages, k, v;
 	uint64_t *host_page;
 	uint32_t eax, ebx, ecx, edx;
 	struct map *maps;
@@ -428,7 +638,7 @@ int main(int argc, char *argv[])
 	TEST_ASSERT(kvm_check_cap(KVM_CAP_X86_TPT) == 1,
 		    "KVM_CAP_X86_TPT is %d under nested paging on a TPT CPU",
 		    kvm_check_cap(KVM_CAP_X86_TPT));
-	ksft_set_plan(4);
+	ksft_set_plan(5);
 	/* Pins the test, and so the vCPUs, to CPU 0, whose counters it reads. */
 	msr_dev_open(0);
 	tagged0 = tagged_frames();
@@ -460,6 +670,7 @@ int main(int argc, char *argv[])
 	lay.seed = 0x9e3779b97f4a7c15UL;
 	maps = addr_gva2hva(vm, lay.maps_gva);
 	collect(vm, vm->pgd, 4, 0, maps, &lay.nr_maps);
+	smram_setup(vm, vcpu, maps, lay.nr_maps);
 	sync_global_to_guest(vm, lay);
 	ksft_print_msg("guest pages %lu, foreign frames 0x%lx 0x%lx\n",
 		       lay.nr_maps, lay.foreign[0], lay.foreign[1]);
@@ -530,6 +741,48 @@ int main(int argc, char *argv[])
 	ksft_test_result(uc.args[2] == FUZZ && uc.args[3] == 1,
 			 "c: %lu of %d bad hypercalls refused, TPT on %lu\n",
 			 uc.args[2], FUZZ, uc.args[3]);
+
+	/* e: an SMI while the guest runs on its TPT tables */
+	case_ok = true;
+	expect_stage(vcpu, STAGE_SMI, &uc);
+	TEST_ASSERT(uc.args[2] == 1 && uc.args[3] == OS_MAGIC,
+		    "e: before the SMI: TPT query %lu, 0x%lx at 0x%lx, wanted 1 and 0x%lx",
+		    uc.args[2], uc.args[3], GVA_SCRATCH, OS_MAGIC);
+	faults0 = vcpu_stat(vcpu, "tpt_tag_faults");
+	vcpu_ioctl(vcpu, KVM_SMI, NULL);
+	v = run_smm_handler(vcpu);
+	CHECK(v == SMM_MAGIC,
+	      "the SMM handler read 0x%lx at 0x%lx, wanted 0x%lx from its own tables%s",
+	      v, GVA_SCRATCH, SMM_MAGIC,
+	      v == OS_MAGIC ? " (OS_MAGIC: it walked the OS's TPT tables)" : "");
+	tag_faults = vcpu_stat(vcpu, "tpt_tag_faults") - faults0;
+	CHECK(tag_faults == 0,
+	      "%lu tag faults in SMM: the SMM handler walked the OS's TPT tables",
+	      tag_faults);
+	vcpu_run(vcpu);
+	TEST_ASSERT(vcpu->run->exit_reason != KVM_EXIT_SHUTDOWN,
+		    "e: KVM_EXIT_SHUTDOWN after the SMM handler's OUT: RSM failed");
+	TEST_ASSERT(vcpu->run->exit_reason == KVM_EXIT_IO,
+		    "e: exit_reason %u (%s) after the SMM handler's OUT, wanted the ucall after RSM",
+		    vcpu->run->exit_reason,
+		    exit_reason_str(vcpu->run->exit_reason));
+	k = get_ucall(vcpu, &uc);
+	if (k == UCALL_ABORT)
+		REPORT_GUEST_ASSERT_2(uc, "values: 0x%lx, 0x%lx");
+	TEST_ASSERT(k == UCALL_SYNC && uc.args[1] == STAGE_RSM,
+		    "e: got ucall %lu stage %lu after RSM, wanted SYNC stage %d",
+		    k, uc.args[1], STAGE_RSM);
+	CHECK(uc.args[2] == 1 && vcpu_stat(vcpu, "tpt_on") == 1,
+	      "TPT off after RSM: query %lu, tpt_on %lu", uc.args[2],
+	      vcpu_stat(vcpu, "tpt_on"));
+	CHECK(uc.args[4] == 0,
+	      "after RSM the guest's read of 0x%lx, mapped by its TPT tables alone, took vector %lu: TPT off in the CPU (query %lu)",
+	      GVA_SCRATCH, uc.args[4], uc.args[2]);
+	CHECK(uc.args[4] != 0 || uc.args[3] == OS_MAGIC,
+	      "after RSM the guest read 0x%lx at 0x%lx through its TPT tables, wanted 0x%lx",
+	      uc.args[3], GVA_SCRATCH, OS_MAGIC);
+	ksft_test_result(case_ok, "e: SMI with TPT on: the SMM handler read 0x%lx, TPT on %lu after RSM\n",
+			 v, uc.args[2]);
 
 	/* d */
 	case_ok = true;
