@@ -29,6 +29,13 @@
  *      SMM_MAGIC (its walks use CR3, not TPT_CR3) without a tag fault.
  *      After RSM TPT is on again and the guest reads the VA through its
  *      TPT tables.  (It runs before d, which destroys the VMs.)
+ *   f. a frame the host took back never comes back for another page of
+ *      the same VM while the guest may still hold it: 100 rounds of the
+ *      guest mapping page A by its frame P in its TPT tables, the host
+ *      dropping A (MADV_DONTNEED), and the guest getting the frame of
+ *      page B, untouched so far, and reading through its stale entry.  KVM
+ *      keeps P pinned until the guest releases it (KVM_TPT_CTL_RELEASE),
+ *      so B never gets P and the read takes a tag fault every time.
  *
  * Under shadow paging KVM must not offer KVM_CAP_X86_TPT: the test checks
  * that and skips the rest.
@@ -67,6 +74,9 @@
 #define SLOT_EXTRA	10
 #define GPA_EXTRA	0x80000000UL
 #define EXTRA_PAGES	16
+#define SLOT_ALIAS	11
+#define GPA_ALIAS	0x90000000UL
+#define ALIAS_ROUNDS	100
 /*
  * A guest-virtual address that only the TPT tables ever map (no suffix:
  * the SMM handler's assembly uses it too)
@@ -99,7 +109,8 @@
 #define OS_MAGIC	0x0500000000000050UL
 
 enum { STAGE_BUILT = 1, STAGE_ON, STAGE_CHURN, STAGE_FAULT, STAGE_FUZZ,
-       STAGE_SMI, STAGE_RSM, STAGE_EXTRA, STAGE_DONE };
+       STAGE_SMI, STAGE_RSM, STAGE_ALIAS_MAPPED, STAGE_ALIAS_READ,
+       STAGE_EXTRA, STAGE_DONE };
 
 struct map {
 	uint64_t gva, gpa;
@@ -363,6 +374,28 @@ static void guest_code(void)
 		     : KVM_ASM_SAFE_CLOBBERS, "memory");
 	GUEST_SYNC_ARGS(STAGE_RSM, q, v, vec, 0);
 
+	/* f: a revoked frame and the stale entry that still points at it */
+	for (k = 0; k < ALIAS_ROUNDS; k++) {
+		uint64_t a = GPA_ALIAS + 2 * k * PAGE, a_hpa, b_hpa, n, rel;
+
+		a_hpa = data_hpa(a);
+		tpt_set(root, lay.decoy_gva, a_hpa | PTE_P | PTE_W);
+		invlpg(lay.decoy_gva);
+		*decoy = OS_MAGIC;
+		GUEST_SYNC_ARGS(STAGE_ALIAS_MAPPED, k, a_hpa, 0, 0);
+		/* The host dropped A and wrote B. */
+		b_hpa = data_hpa(a + PAGE);
+		v = *decoy;
+		q = tpt_ctl(KVM_TPT_CTL_QUERY);
+		n = tpt_ctl(KVM_TPT_CTL_REVOKED);
+		tpt_set(root, lay.decoy_gva, decoy_hpa | PTE_P | PTE_W);
+		invlpg(lay.decoy_gva);
+		rel = tpt_ctl(KVM_TPT_CTL_RELEASE);
+		GUEST_ASSERT_1(tpt_ctl(KVM_TPT_CTL_ON) == 0, k);
+		GUEST_SYNC_ARGS(STAGE_ALIAS_READ, v,
+				(b_hpa == a_hpa) | q << 1, n, rel);
+	}
+
 	/* d: frames of a memslot that the host will delete */
 	for (i = 0; i < EXTRA_PAGES; i++)
 		buf[i] = GPA_EXTRA + i * PAGE;
@@ -613,6 +646,55 @@ static uint64_t run_smm_handler(struct kvm_vcpu *vcpu)
 	return regs.rax;
 }
 
+/*
+ * f: each round the host drops page A, whose frame the guest mapped in
+ * its TPT tables, and the guest asks for the frame of page B, which no
+ * one touched yet: KVM's long-term pin faults it in from unmovable
+ * memory, where A's frame went back when it was freed.  Were A's frame
+ * freed at once, B would get it (the page allocator hands out the page
+ * freed last), tagged for this VM, and the guest's stale entry for A
+ * would read B, a new zeroed page, instead of taking a tag fault.
+ */
+static void test_alias(struct kvm_vm *vm, struct kvm_vcpu *vcpu)
+{
+	uint64_t k, aliased = 0, same = 0, on = 0, unrevoked = 0, released = 0;
+	uint64_t faults0 = vcpu_stat(vcpu, "tpt_tag_faults");
+	struct ucall uc;
+	uint8_t *a;
+
+	case_ok = true;
+	for (k = 0; k < ALIAS_ROUNDS; k++) {
+		expect_stage(vcpu, STAGE_ALIAS_MAPPED, &uc);
+		a = addr_gpa2hva(vm, GPA_ALIAS + 2 * k * PAGE);
+		TEST_ASSERT(!madvise(a, PAGE, MADV_DONTNEED),
+			    "MADV_DONTNEED of page A, round %lu", k);
+		expect_stage(vcpu, STAGE_ALIAS_READ, &uc);
+		if (uc.args[2] != DECOY) {
+			if (!aliased)
+				ksft_print_msg("round %lu: the stale entry read 0x%lx, not the decoy, B got A's frame: %s\n",
+					       k, uc.args[2],
+					       uc.args[3] & 1 ? "yes" : "no");
+			aliased++;
+		}
+		same += uc.args[3] & 1;
+		on += !!(uc.args[3] & 2);
+		unrevoked += (int64_t)uc.args[4] < 1;
+		released += (int64_t)uc.args[5] > 0 ? uc.args[5] : 0;
+	}
+	CHECK(!aliased && !same,
+	      "%lu of %d stale reads reached another page, %lu times B got A's frame",
+	      aliased, ALIAS_ROUNDS, same);
+	CHECK(!on && vcpu_stat(vcpu, "tpt_tag_faults") - faults0 == ALIAS_ROUNDS,
+	      "%lu tag faults for %d stale reads, TPT still on after %lu",
+	      vcpu_stat(vcpu, "tpt_tag_faults") - faults0, ALIAS_ROUNDS, on);
+	CHECK(!unrevoked && released == ALIAS_ROUNDS,
+	      "KVM_TPT_CTL_REVOKED was 0 in %lu rounds, RELEASE gave back %lu frames",
+	      unrevoked, released);
+	ksft_test_result(case_ok, "f: %d revoked frames: %lu stale reads reached another page, %lu tag faults, %lu frames released\n",
+			 ALIAS_ROUNDS, aliased,
+			 vcpu_stat(vcpu, "tpt_tag_faults") - faults0, released);
+}
+
 int main(int argc, char *argv[])
 {
 	struct kvm_vcpu *vcpu, *vcpu2;
@@ -638,7 +720,7 @@ int main(int argc, char *argv[])
 	TEST_ASSERT(kvm_check_cap(KVM_CAP_X86_TPT) == 1,
 		    "KVM_CAP_X86_TPT is %d under nested paging on a TPT CPU",
 		    kvm_check_cap(KVM_CAP_X86_TPT));
-	ksft_set_plan(5);
+	ksft_set_plan(6);
 	/* Pins the test, and so the vCPUs, to CPU 0, whose counters it reads. */
 	msr_dev_open(0);
 	tagged0 = tagged_frames();
@@ -664,6 +746,8 @@ int main(int argc, char *argv[])
 	vcpu_init_descriptor_tables(vcpu);
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, GPA_EXTRA,
 				    SLOT_EXTRA, EXTRA_PAGES, 0);
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, GPA_ALIAS,
+				    SLOT_ALIAS, 2 * ALIAS_ROUNDS, 0);
 	layout_alloc(vm, &lay, true);
 	lay.foreign[0] = host_hpa(host_page);
 	lay.foreign[1] = uc.args[3];
@@ -783,6 +867,8 @@ int main(int argc, char *argv[])
 	      uc.args[3], GVA_SCRATCH, OS_MAGIC);
 	ksft_test_result(case_ok, "e: SMI with TPT on: the SMM handler read 0x%lx, TPT on %lu after RSM\n",
 			 v, uc.args[2]);
+
+	test_alias(vm, vcpu);
 
 	/* d */
 	case_ok = true;
