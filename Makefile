@@ -19,7 +19,7 @@ WORKLOADS ?= gups pagerank memcached kcbench
 SIZE ?= default
 REPEAT ?= 3
 
-.PHONY: all deps sources qemu kernel selftests rootfs run demo test shell mmu-table dseg-table \
+.PHONY: all deps sources qemu kernel kernel-debug selftests rootfs run demo test shell mmu-table dseg-table \
 	bench bench-smoke \
 	export-patches clean help
 
@@ -44,6 +44,10 @@ qemu: sources
 kernel: sources
 	scripts/build-kernel
 
+## make kernel-debug    the debug bzImage (lockdep, KFENCE, ...: configs/kernel-debug.config) for make test's debug L1 boot
+kernel-debug: sources
+	scripts/build-kernel -d
+
 ## make selftests       build the upstream KVM selftests and ours
 selftests: kernel
 	scripts/build-selftests
@@ -59,8 +63,8 @@ run: all
 
 demo: run
 
-## make test            all of the above, then the tests in L1 and L2 (ends "N passed, N failed")
-test: all
+## make test            all of the above and kernel-debug, then the tests in L1 and L2 (ends "N passed, N failed")
+test: all kernel-debug
 	scripts/run-tests
 
 ## make bench          the benchmarks in every configuration: results/bench*.{csv,md,png} (CONFIGS=, WORKLOADS=, SIZE=, REPEAT=)

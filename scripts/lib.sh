@@ -24,6 +24,10 @@ L0_CPU_MODEL=EPYC,-rdseed,-sha-ni,-fxsr-opt,-misalignsse,-3dnowprefetch,-osvw,-t
 L0_CPU_DEFAULT=$L0_CPU_MODEL,+flushbyasid,+decodeassists,+mmu-counters,+direct-segments,+tpt,+agile-paging
 ROOTFS_OBJ=${ROOTFS_OBJ:-$BUILD/rootfs}
 BZIMAGE=${BZIMAGE:-$LINUX_OBJ/arch/x86/boot/bzImage}
+# The debug kernel (scripts/build-kernel -d, configs/kernel-debug.config):
+# L1 of the debug boot of 'make test' (scripts/boot-l1 -D).
+LINUX_OBJ_DEBUG=${LINUX_OBJ_DEBUG:-$BUILD/linux-obj-debug}
+BZIMAGE_DEBUG=${BZIMAGE_DEBUG:-$LINUX_OBJ_DEBUG/arch/x86/boot/bzImage}
 L1_INITRD=${L1_INITRD:-$ROOTFS_OBJ/l1.cpio}
 L2_INITRD=${L2_INITRD:-$ROOTFS_OBJ/l2.cpio.gz}
 KCB_ROOT=${KCB_ROOT:-$ROOTFS_OBJ/kcbench}

@@ -350,6 +350,44 @@ mmu_fields() {
 		echo "no counters (mmu-count failed, see above)"
 }
 
+# debug_kernel_checks: the checks of the debug kernel (configs/
+# kernel-debug.config, boot-l1 -D), run after the other suites of the job:
+# "lockdep" passes when lockdep is built in and still on (debug_locks 1 in
+# /proc/lockdep_stats: lockdep turns itself off at its first report, or
+# when it runs out of room), "kfence" when KFENCE is on, sampled
+# allocations and counted no bug.  On a kernel without them both fail:
+# a console free of reports says nothing about a kernel that cannot make
+# them.  The reports themselves are on the console, which the build
+# machine scans.
+debug_kernel_checks() {
+	_ls=/proc/lockdep_stats
+	if [ ! -r $_ls ]; then
+		result FAIL lockdep "no $_ls: kernel $(uname -r) has no lockdep"
+	else
+		_dl=$(sed -n 's/^ *debug_locks: *\([0-9]*\)/\1/p' $_ls)
+		_cl=$(sed -n 's/^ *lock-classes: *\([0-9]*\).*/\1/p' $_ls)
+		_ch=$(sed -n 's/^ *dependency chains: *\([0-9]*\).*/\1/p' $_ls)
+		if [ "$_dl" = 1 ]; then
+			result PASS lockdep "on to the end (debug_locks 1), kernel $(uname -r): $_cl lock classes, $_ch dependency chains"
+		else
+			result FAIL lockdep "lockdep turned itself off (debug_locks ${_dl:-?}): see its report on the console"
+		fi
+	fi
+	_ks=/sys/kernel/debug/kfence/stats
+	if [ ! -r $_ks ]; then
+		result FAIL kfence "no $_ks: kernel $(uname -r) has no KFENCE"
+	else
+		_en=$(sed -n 's/^enabled: //p' $_ks)
+		_al=$(sed -n 's/^total allocations: //p' $_ks)
+		_bugs=$(sed -n 's/^total bugs: //p' $_ks)
+		if [ "$_en" = 1 ] && [ "${_al:-0}" -gt 0 ] && [ "$_bugs" = 0 ]; then
+			result PASS kfence "on, $_al allocations sampled, 0 bugs"
+		else
+			result FAIL kfence "enabled ${_en:-?}, ${_al:-?} allocations sampled, ${_bugs:-?} bugs (want on, above 0, 0)"
+		fi
+	fi
+}
+
 # The exit status of a job: non-zero when any check failed.
 job_status() {
 	[ ! -e /tmp/mmuvirt-failed ]
