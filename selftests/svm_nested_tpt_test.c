@@ -17,6 +17,12 @@
  * directory's frame (kvm.tpt_tagged_frames drops, the VM counts a
  * revocation), and asking again for the frames of all three tables must
  * give none.
+ *
+ * A VMM direct segment bypasses the write protection in the same way.
+ * In a second VM, without TPT, the host puts a VMM segment over the pages
+ * of the nested page tables before L1 runs L2: once KVM shadows them the
+ * segment must have fallen back (dseg_vmm_fallbacks, dseg_vmm_pages 0).
+ * A part whose capability KVM does not offer is skipped.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -37,6 +43,7 @@
 #error "build against the patched kernel's headers (KVM_CAP_X86_TPT)"
 #endif
 
+#define PAGE		4096UL
 #define NPT_P		(1UL << 0)
 #define NPT_RW		(1UL << 1)
 #define NPT_US		(1UL << 2)
@@ -121,7 +128,67 @@ static void build_npt(struct kvm_vm *vm)
 	sync_global_to_guest(vm, npt_gpa);
 }
 
-int main(int argc, char *argv[])
+/* L1 of the direct-segment VM: run L2 on the nested tables, that's all. */
+static void l1_dseg_guest_code(struct svm_test_data *svm)
+{
+	unsigned long l2_guest_stack[L2_GUEST_STACK_SIZE];
+	struct vmcb *vmcb = svm->vmcb;
+
+	generic_svm_setup(svm, l2_guest_code,
+			  &l2_guest_stack[L2_GUEST_STACK_SIZE]);
+	vmcb->control.nested_ctl |= SVM_NESTED_CTL_NP_ENABLE;
+	vmcb->control.nested_cr3 = npt_gpa[0];
+	run_guest(vmcb, svm->vmcb_gpa);
+	GUEST_SYNC_ARGS(STAGE_L2_RAN, vmcb->control.exit_code, l2_read, 0, 0);
+	GUEST_DONE();
+}
+
+static void test_dseg(void)
+{
+	uint64_t pages, fallbacks;
+	struct kvm_vcpu *vcpu;
+	vm_vaddr_t svm_gva;
+	struct kvm_vm *vm;
+	struct ucall uc;
+	int r;
+
+	if (!(kvm_check_cap(KVM_CAP_X86_DIRECT_SEGMENT) & KVM_X86_DSEG_VMM)) {
+		ksft_test_result_skip("no VMM direct segment\n");
+		return;
+	}
+	vm = vm_create_one_vcpu_no_agile(&vcpu, l1_dseg_guest_code);
+	build_npt(vm);
+	vcpu_alloc_svm(vm, &svm_gva);
+	vcpu_args_set(vcpu, 1, svm_gva);
+	/* The three table pages are consecutive: a segment over them */
+	TEST_ASSERT(npt_gpa[1] == npt_gpa[0] + PAGE &&
+		    npt_gpa[2] == npt_gpa[0] + 2 * PAGE,
+		    "nested tables at 0x%lx 0x%lx 0x%lx", npt_gpa[0],
+		    npt_gpa[1], npt_gpa[2]);
+	r = dseg_enable_cap(vm, KVM_X86_DSEG_VMM_ENABLE, npt_gpa[0], 3 * PAGE);
+	TEST_ASSERT(!r, "KVM_X86_DSEG_VMM_ENABLE over the nested tables: %d",
+		    r);
+	pages = vm_get_stat(vm, "dseg_vmm_pages");
+	TEST_ASSERT(pages == 3, "dseg_vmm_pages %lu, wanted 3", pages);
+
+	TEST_ASSERT(vcpu_run_to_ucall(vcpu, &uc) == UCALL_SYNC &&
+		    uc.args[1] == STAGE_L2_RAN,
+		    "ucall %lu stage %lu, wanted SYNC %d", uc.cmd, uc.args[1],
+		    STAGE_L2_RAN);
+	TEST_ASSERT(uc.args[2] == SVM_EXIT_VMMCALL && uc.args[3] == L2_MAGIC,
+		    "L2 on nested paging: exit 0x%lx, wrote 0x%lx, wanted VMMCALL and 0x%lx",
+		    uc.args[2], uc.args[3], L2_MAGIC);
+	pages = vm_get_stat(vm, "dseg_vmm_pages");
+	fallbacks = vm_get_stat(vm, "dseg_vmm_fallbacks");
+	ksft_test_result(!pages && fallbacks == 1,
+			 "shadowing page tables under a VMM segment makes it fall back: %lu fallbacks, %lu pages on\n",
+			 fallbacks, pages);
+	TEST_ASSERT(vcpu_run_to_ucall(vcpu, &uc) == UCALL_DONE,
+		    "ucall %lu, wanted DONE", uc.cmd);
+	kvm_vm_free(vm);
+}
+
+static void test_tpt(void)
 {
 	uint64_t tagged0, tagged_pd, revoked;
 	struct kvm_vcpu *vcpu;
@@ -129,11 +196,11 @@ int main(int argc, char *argv[])
 	struct kvm_vm *vm;
 	struct ucall uc;
 
-	ksft_print_header();
-	TEST_REQUIRE(kvm_cpu_has(X86_FEATURE_SVM));
-	TEST_REQUIRE(kvm_check_cap(KVM_CAP_X86_TPT));
-	ksft_set_plan(2);
-
+	if (!kvm_check_cap(KVM_CAP_X86_TPT)) {
+		ksft_test_result_skip("no KVM_CAP_X86_TPT\n");
+		ksft_test_result_skip("no KVM_CAP_X86_TPT\n");
+		return;
+	}
 	vm = vm_create_one_vcpu_no_agile(&vcpu, l1_guest_code);
 	vm_enable_cap(vm, KVM_CAP_X86_TPT, 0);
 	build_npt(vm);
@@ -184,5 +251,14 @@ int main(int argc, char *argv[])
 	TEST_ASSERT(tagged_frames() == tagged0,
 		    "%lu frames tagged after the VM, %lu before",
 		    tagged_frames(), tagged0);
+}
+
+int main(int argc, char *argv[])
+{
+	ksft_print_header();
+	TEST_REQUIRE(kvm_cpu_has(X86_FEATURE_SVM));
+	ksft_set_plan(3);
+	test_tpt();
+	test_dseg();
 	ksft_finished();
 }
