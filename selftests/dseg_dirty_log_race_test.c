@@ -106,9 +106,7 @@ int main(int argc, char *argv[])
 	ksft_set_plan(1);
 
 	vm = vm_create_barebones();
-	if (kvm_check_cap(KVM_CAP_X86_AGILE_PAGING))
-		TEST_ASSERT(!agile_cap(vm, 0, 0, 0, 0),
-			    "KVM_CAP_X86_AGILE_PAGING off: errno %d", errno);
+	vm_agile_off(vm);
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, GPA_SEG,
 				    SLOT_SEG, SEG_PAGES, 0);
 	r = dseg_enable_cap(vm, KVM_X86_DSEG_VMM_ENABLE, GPA_SEG,

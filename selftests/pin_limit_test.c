@@ -143,9 +143,7 @@ static void test_dseg(void)
 		return;
 	}
 	vm = vm_create_barebones();
-	if (kvm_check_cap(KVM_CAP_X86_AGILE_PAGING))
-		TEST_ASSERT(!agile_cap(vm, 0, 0, 0, 0),
-			    "KVM_CAP_X86_AGILE_PAGING off: errno %d", errno);
+	vm_agile_off(vm);
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, GPA_EXTRA,
 				    SLOT_EXTRA, LIMIT + 1, 0);
 

@@ -70,12 +70,24 @@ static void l2_guest_code(void)
 	asm volatile("vmmcall");
 }
 
-static void l1_guest_code(struct svm_test_data *svm)
+/* L1: run L2 on the nested tables until its VMMCALL, tell the host. */
+static void run_l2_on_npt(struct svm_test_data *svm)
 {
 	#define L2_GUEST_STACK_SIZE 64
 	unsigned long l2_guest_stack[L2_GUEST_STACK_SIZE];
-	uint64_t *buf = (uint64_t *)buf_gva;
 	struct vmcb *vmcb = svm->vmcb;
+
+	generic_svm_setup(svm, l2_guest_code,
+			  &l2_guest_stack[L2_GUEST_STACK_SIZE]);
+	vmcb->control.nested_ctl |= SVM_NESTED_CTL_NP_ENABLE;
+	vmcb->control.nested_cr3 = npt_gpa[0];
+	run_guest(vmcb, svm->vmcb_gpa);
+	GUEST_SYNC_ARGS(STAGE_L2_RAN, vmcb->control.exit_code, l2_read, 0, 0);
+}
+
+static void l1_guest_code(struct svm_test_data *svm)
+{
+	uint64_t *buf = (uint64_t *)buf_gva;
 	uint64_t r;
 	int i;
 
@@ -84,12 +96,7 @@ static void l1_guest_code(struct svm_test_data *svm)
 	r = tpt_map(buf_gpa, 1);
 	GUEST_SYNC_ARGS(STAGE_PD_MAPPED, r, buf[0], 0, 0);
 
-	generic_svm_setup(svm, l2_guest_code,
-			  &l2_guest_stack[L2_GUEST_STACK_SIZE]);
-	vmcb->control.nested_ctl |= SVM_NESTED_CTL_NP_ENABLE;
-	vmcb->control.nested_cr3 = npt_gpa[0];
-	run_guest(vmcb, svm->vmcb_gpa);
-	GUEST_SYNC_ARGS(STAGE_L2_RAN, vmcb->control.exit_code, l2_read, 0, 0);
+	run_l2_on_npt(svm);
 
 	/* KVM shadows all three tables now: none may be passed through. */
 	for (i = 0; i < 3; i++)
@@ -99,15 +106,15 @@ static void l1_guest_code(struct svm_test_data *svm)
 	GUEST_DONE();
 }
 
-static uint64_t tagged_frames(void)
+/* L1 ran L2 on its nested tables, and L2 ran to its VMMCALL. */
+static void expect_l2_ran(struct kvm_vcpu *vcpu)
 {
-	int fd = open("/sys/module/kvm/parameters/tpt_tagged_frames", O_RDONLY);
-	char s[32] = "";
+	struct ucall uc;
 
-	TEST_ASSERT(fd >= 0, "no kvm.tpt_tagged_frames");
-	TEST_ASSERT(read(fd, s, sizeof(s) - 1) > 0, "read tpt_tagged_frames");
-	close(fd);
-	return strtoull(s, NULL, 10);
+	expect_stage(vcpu, STAGE_L2_RAN, &uc);
+	TEST_ASSERT(uc.args[2] == SVM_EXIT_VMMCALL && uc.args[3] == L2_MAGIC,
+		    "L2 on nested paging: exit 0x%lx, wrote 0x%lx, wanted VMMCALL and 0x%lx",
+		    uc.args[2], uc.args[3], L2_MAGIC);
 }
 
 /* L2 runs on an identity map of the first GiB, in 2 MiB pages. */
@@ -131,15 +138,7 @@ static void build_npt(struct kvm_vm *vm)
 /* L1 of the direct-segment VM: run L2 on the nested tables, that's all. */
 static void l1_dseg_guest_code(struct svm_test_data *svm)
 {
-	unsigned long l2_guest_stack[L2_GUEST_STACK_SIZE];
-	struct vmcb *vmcb = svm->vmcb;
-
-	generic_svm_setup(svm, l2_guest_code,
-			  &l2_guest_stack[L2_GUEST_STACK_SIZE]);
-	vmcb->control.nested_ctl |= SVM_NESTED_CTL_NP_ENABLE;
-	vmcb->control.nested_cr3 = npt_gpa[0];
-	run_guest(vmcb, svm->vmcb_gpa);
-	GUEST_SYNC_ARGS(STAGE_L2_RAN, vmcb->control.exit_code, l2_read, 0, 0);
+	run_l2_on_npt(svm);
 	GUEST_DONE();
 }
 
@@ -171,13 +170,7 @@ static void test_dseg(void)
 	pages = vm_get_stat(vm, "dseg_vmm_pages");
 	TEST_ASSERT(pages == 3, "dseg_vmm_pages %lu, wanted 3", pages);
 
-	TEST_ASSERT(vcpu_run_to_ucall(vcpu, &uc) == UCALL_SYNC &&
-		    uc.args[1] == STAGE_L2_RAN,
-		    "ucall %lu stage %lu, wanted SYNC %d", uc.cmd, uc.args[1],
-		    STAGE_L2_RAN);
-	TEST_ASSERT(uc.args[2] == SVM_EXIT_VMMCALL && uc.args[3] == L2_MAGIC,
-		    "L2 on nested paging: exit 0x%lx, wrote 0x%lx, wanted VMMCALL and 0x%lx",
-		    uc.args[2], uc.args[3], L2_MAGIC);
+	expect_l2_ran(vcpu);
 	pages = vm_get_stat(vm, "dseg_vmm_pages");
 	fallbacks = vm_get_stat(vm, "dseg_vmm_fallbacks");
 	ksft_test_result(!pages && fallbacks == 1,
@@ -190,7 +183,8 @@ static void test_dseg(void)
 
 static void test_tpt(void)
 {
-	uint64_t tagged0, tagged_pd, revoked;
+	long tagged0, tagged_pd;
+	uint64_t revoked;
 	struct kvm_vcpu *vcpu;
 	vm_vaddr_t svm_gva;
 	struct kvm_vm *vm;
@@ -210,36 +204,24 @@ static void test_tpt(void)
 	sync_global_to_guest(vm, buf_gpa);
 	vcpu_alloc_svm(vm, &svm_gva);
 	vcpu_args_set(vcpu, 1, svm_gva);
-	tagged0 = tagged_frames();
+	tagged0 = tpt_tagged_frames();
 
-	TEST_ASSERT(vcpu_run_to_ucall(vcpu, &uc) == UCALL_SYNC &&
-		    uc.args[1] == STAGE_PD_MAPPED,
-		    "ucall %lu stage %lu, wanted SYNC %d", uc.cmd, uc.args[1],
-		    STAGE_PD_MAPPED);
+	expect_stage(vcpu, STAGE_PD_MAPPED, &uc);
 	TEST_ASSERT(uc.args[2] == 1 && uc.args[3],
 		    "KVM_HC_TPT_MAP of an untracked page: %ld mapped, hPA 0x%lx",
 		    (long)uc.args[2], uc.args[3]);
-	tagged_pd = tagged_frames();
+	tagged_pd = tpt_tagged_frames();
 	TEST_ASSERT(tagged_pd == tagged0 + 1,
-		    "%lu frames tagged after mapping one, %lu before",
+		    "%ld frames tagged after mapping one, %ld before",
 		    tagged_pd, tagged0);
 
-	TEST_ASSERT(vcpu_run_to_ucall(vcpu, &uc) == UCALL_SYNC &&
-		    uc.args[1] == STAGE_L2_RAN,
-		    "ucall %lu stage %lu, wanted SYNC %d", uc.cmd, uc.args[1],
-		    STAGE_L2_RAN);
-	TEST_ASSERT(uc.args[2] == SVM_EXIT_VMMCALL && uc.args[3] == L2_MAGIC,
-		    "L2 on nested paging: exit 0x%lx, wrote 0x%lx, wanted VMMCALL and 0x%lx",
-		    uc.args[2], uc.args[3], L2_MAGIC);
+	expect_l2_ran(vcpu);
 	revoked = vm_get_stat(vm, "tpt_revocations");
-	ksft_test_result(revoked == 1 && tagged_frames() == tagged0,
-			 "shadowing a TPT-mapped page directory revokes its frame: %lu revocations, %lu frames tagged (%lu before)\n",
-			 revoked, tagged_frames(), tagged_pd);
+	ksft_test_result(revoked == 1 && tpt_tagged_frames() == tagged0,
+			 "shadowing a TPT-mapped page directory revokes its frame: %lu revocations, %ld frames tagged (%ld before)\n",
+			 revoked, tpt_tagged_frames(), tagged_pd);
 
-	TEST_ASSERT(vcpu_run_to_ucall(vcpu, &uc) == UCALL_SYNC &&
-		    uc.args[1] == STAGE_REMAPPED,
-		    "ucall %lu stage %lu, wanted SYNC %d", uc.cmd, uc.args[1],
-		    STAGE_REMAPPED);
+	expect_stage(vcpu, STAGE_REMAPPED, &uc);
 	ksft_test_result(uc.args[2] == 0 && !uc.args[3] && !uc.args[4] &&
 			 !uc.args[5],
 			 "no frame for a write-tracked table: %ld mapped, hPAs 0x%lx 0x%lx 0x%lx\n",
@@ -248,9 +230,9 @@ static void test_tpt(void)
 	TEST_ASSERT(vcpu_run_to_ucall(vcpu, &uc) == UCALL_DONE,
 		    "ucall %lu, wanted DONE", uc.cmd);
 	kvm_vm_free(vm);
-	TEST_ASSERT(tagged_frames() == tagged0,
-		    "%lu frames tagged after the VM, %lu before",
-		    tagged_frames(), tagged0);
+	TEST_ASSERT(tpt_tagged_frames() == tagged0,
+		    "%ld frames tagged after the VM, %ld before",
+		    tpt_tagged_frames(), tagged0);
 }
 
 int main(int argc, char *argv[])

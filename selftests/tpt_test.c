@@ -507,17 +507,6 @@ static uint64_t other_exits(struct kvm_vcpu *vcpu)
 	       vcpu_stat(vcpu, "hypercalls") - vcpu_stat(vcpu, "io_exits");
 }
 
-static long tagged_frames(void)
-{
-	char s[32] = "";
-	int fd = open("/sys/module/kvm/parameters/tpt_tagged_frames", O_RDONLY);
-
-	TEST_ASSERT(fd >= 0, "no kvm.tpt_tagged_frames");
-	TEST_ASSERT(read(fd, s, sizeof(s) - 1) > 0, "read tpt_tagged_frames");
-	close(fd);
-	return strtol(s, NULL, 10);
-}
-
 /* The host-physical address of the page at @p, from /proc/self/pagemap. */
 static uint64_t host_hpa(void *p)
 {
@@ -723,7 +712,7 @@ int main(int argc, char *argv[])
 	ksft_set_plan(6);
 	/* Pins the test, and so the vCPUs, to CPU 0, whose counters it reads. */
 	msr_dev_open(0);
-	tagged0 = tagged_frames();
+	tagged0 = tpt_tagged_frames();
 
 	/* The second VM first: its frame is one of the foreign ones. */
 	vm2 = vm_create_one_vcpu_no_agile(&vcpu2, guest_code2);
@@ -880,16 +869,16 @@ int main(int argc, char *argv[])
 	CHECK(vm_get_stat(vm, "tpt_pages") == pages - EXTRA_PAGES,
 	      "tpt_pages %lu after deleting %d tagged pages, was %lu",
 	      vm_get_stat(vm, "tpt_pages"), EXTRA_PAGES, pages);
-	CHECK(tagged_frames() == tagged0 + (long)pages - EXTRA_PAGES + 1,
-	      "%ld frames tagged, wanted %ld", tagged_frames(),
+	CHECK(tpt_tagged_frames() == tagged0 + (long)pages - EXTRA_PAGES + 1,
+	      "%ld frames tagged, wanted %ld", tpt_tagged_frames(),
 	      tagged0 + (long)pages - EXTRA_PAGES + 1);
 	expect_stage(vcpu, STAGE_DONE, &uc);
 	expect_stage(vcpu2, STAGE_DONE, &uc);
 	CHECK(uc.args[2] == SECRET, "VM 2's page now 0x%lx", uc.args[2]);
 	kvm_vm_free(vm);
 	kvm_vm_free(vm2);
-	CHECK(tagged_frames() == tagged0, "%ld frames tagged after both VMs, wanted %ld",
-	      tagged_frames(), tagged0);
+	CHECK(tpt_tagged_frames() == tagged0, "%ld frames tagged after both VMs, wanted %ld",
+	      tpt_tagged_frames(), tagged0);
 	ksft_test_result(case_ok, "d: memslot delete and VM destroy untag, VM 2 intact\n");
 	munmap(host_page, PAGE);
 	close(msr_fd);

@@ -187,15 +187,20 @@ static inline int agile_cap(struct kvm_vm *vm, uint64_t on, uint64_t ms,
  * turn agile paging off while the VM has no vCPU yet, as a VMM that wants
  * one of those does.
  */
+static inline void vm_agile_off(struct kvm_vm *vm)
+{
+	if (kvm_check_cap(KVM_CAP_X86_AGILE_PAGING))
+		TEST_ASSERT(!agile_cap(vm, 0, 0, 0, 0),
+			    "KVM_CAP_X86_AGILE_PAGING off: errno %d", errno);
+}
+
 static inline struct kvm_vm *__vm_create_one_vcpu_no_agile(struct kvm_vcpu **vcpu,
 							   uint64_t extra_pages,
 							   void *guest_code)
 {
 	struct kvm_vm *vm = __vm_create(VM_MODE_DEFAULT, 1, extra_pages);
 
-	if (kvm_check_cap(KVM_CAP_X86_AGILE_PAGING))
-		TEST_ASSERT(!agile_cap(vm, 0, 0, 0, 0),
-			    "KVM_CAP_X86_AGILE_PAGING off: errno %d", errno);
+	vm_agile_off(vm);
 	*vcpu = vm_vcpu_add(vm, 0, guest_code);
 	return vm;
 }
@@ -204,6 +209,18 @@ static inline struct kvm_vm *vm_create_one_vcpu_no_agile(struct kvm_vcpu **vcpu,
 							 void *guest_code)
 {
 	return __vm_create_one_vcpu_no_agile(vcpu, 0, guest_code);
+}
+
+/* Frames tagged for any TPT VM, kvm.tpt_tagged_frames */
+static inline long tpt_tagged_frames(void)
+{
+	int fd = open("/sys/module/kvm/parameters/tpt_tagged_frames", O_RDONLY);
+	char s[32] = "";
+
+	TEST_ASSERT(fd >= 0, "no kvm.tpt_tagged_frames");
+	TEST_ASSERT(read(fd, s, sizeof(s) - 1) > 0, "read tpt_tagged_frames");
+	close(fd);
+	return strtol(s, NULL, 10);
 }
 
 /*
