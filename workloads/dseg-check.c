@@ -18,7 +18,11 @@
  *     intact afterwards and new data reads back (the escape-filter hits
  *     show in mmu-count's dseg_escapes);
  *   - mapping and unmapping again and again neither fails nor leaks: the
- *     contiguous memory comes back each time.
+ *     contiguous memory comes back each time;
+ *   - with more than one CPU: threads of the process that already run on
+ *     the other CPUs when it maps /dev/dseg get the segment too (their
+ *     CPU's DSEG_CTL and DSEG_BASE, read through /dev/cpu/N/msr while
+ *     they spin there), not only at their next switch to another mm.
  *
  * usage: dseg-check [MiB] (default 16).  Prints one RESULT line with
  * check=passed or check=failed and exits 0 or 1.
@@ -27,6 +31,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -44,6 +50,12 @@
 #define DSEG_IOC_ESCAPE		_IOW('D', 1, uint64_t)
 #endif
 #define DSEG_MAX_ESCAPES	32
+
+/* The guest segment MSRs (Documentation/hw/mmu-extensions.rst) */
+#define MSR_DSEG_CTL		0xc0011f30
+#define MSR_DSEG_BASE		0xc0011f31
+#define DSEG_CTL_EN		1ull
+#define MAX_CPUS		64
 
 static int failures;
 
@@ -171,6 +183,95 @@ static int child(uint64_t *parent_map, size_t len)
 	return 0;
 }
 
+static volatile int spin_stop, spinning;
+
+/* A thread that spins on CPU (long)arg, never leaving the process's mm */
+static void *spinner(void *arg)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET((long)arg, &set);
+	if (sched_setaffinity(0, sizeof(set), &set) ||
+	    sched_getcpu() != (long)arg)
+		return (void *)1;
+	__atomic_add_fetch(&spinning, 1, __ATOMIC_SEQ_CST);
+	while (!spin_stop)
+		__asm__ volatile("pause");
+	return NULL;
+}
+
+static int read_msr(int cpu, uint32_t msr, uint64_t *val)
+{
+	char path[64];
+	int fd, r;
+
+	snprintf(path, sizeof(path), "/dev/cpu/%d/msr", cpu);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return errno;
+	r = pread(fd, val, sizeof(*val), msr) == sizeof(*val) ? 0 : errno;
+	close(fd);
+	return r;
+}
+
+/*
+ * Threads already running on the other CPUs when the process maps
+ * /dev/dseg must translate through the segment as well: the kernel must
+ * load it there, not wait for their next switch to another mm.
+ */
+static void check_threads(size_t len)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN), cpu;
+	pthread_t th[MAX_CPUS];
+	uint64_t ctl, base;
+	cpu_set_t set;
+	void *ret;
+	int r;
+	uint64_t *t;
+
+	if (ncpu < 2) {
+		printf("dseg-check: threads: skipped, 1 CPU\n");
+		return;
+	}
+	if (ncpu > MAX_CPUS)
+		ncpu = MAX_CPUS;
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	CHECK(!sched_setaffinity(0, sizeof(set), &set), "pin to CPU 0: %s",
+	      strerror(errno));
+	spin_stop = 0;
+	spinning = 0;
+	for (cpu = 1; cpu < ncpu; cpu++)
+		CHECK(!pthread_create(&th[cpu], NULL, spinner, (void *)cpu),
+		      "thread for CPU %ld", cpu);
+	while (__atomic_load_n(&spinning, __ATOMIC_SEQ_CST) < ncpu - 1)
+		sched_yield();
+
+	t = map_dseg(len);
+	CHECK(t, "mapping with %ld threads: %s", ncpu - 1, strerror(errno));
+	for (cpu = 1; t && cpu < ncpu; cpu++) {
+		r = read_msr(cpu, MSR_DSEG_CTL, &ctl);
+		if (!r)
+			r = read_msr(cpu, MSR_DSEG_BASE, &base);
+		CHECK(!r, "/dev/cpu/%ld/msr: %s", cpu, strerror(r));
+		if (r)
+			continue;
+		CHECK((ctl & DSEG_CTL_EN) && base == (uintptr_t)t,
+		      "CPU %ld, where a thread of the process runs: DSEG_CTL 0x%" PRIx64 " DSEG_BASE 0x%" PRIx64 ", wanted the segment at %p on",
+		      cpu, ctl, base, (void *)t);
+	}
+	spin_stop = 1;
+	for (cpu = 1; cpu < ncpu; cpu++) {
+		pthread_join(th[cpu], &ret);
+		CHECK(!ret, "the thread for CPU %ld did not run there", cpu);
+	}
+	if (t)
+		munmap(t, len);
+	printf("dseg-check: threads: checked the segment on %ld other CPU(s)\n",
+	       ncpu - 1);
+}
+
 int main(int argc, char **argv)
 {
 	size_t mib = argc > 1 ? strtoul(argv[1], NULL, 0) : 16;
@@ -249,6 +350,8 @@ int main(int argc, char **argv)
 		      bad);
 		munmap(t, len);
 	}
+
+	check_threads(len);
 
 	printf("RESULT: name=dseg-check mib=%zu escaped=%d failures=%d check=%s\n",
 	       mib, escaped, failures, failures ? "failed" : "passed");

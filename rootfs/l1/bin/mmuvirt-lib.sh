@@ -151,6 +151,23 @@ l2_agile() {
 	fi
 }
 
+# l2_kvm NAME [RUN-L2 OPTION...]: boot L2 with the KVM selftests of
+# selftests/l2.list (run-l2 -K, 1 GiB, and the options given) and run
+# them there (rootfs/l2/kvm-check): each test's guest is a guest of L2,
+# whose nested paging table L1's KVM runs through its nested MMU.  Passes
+# when kvm-check passes.
+l2_kvm() {
+	_n=$1
+	shift
+	l2_check_run kvm-check -K -m 1G "$@"
+	_sum=$(sed -n 's/^.*kvm-check: \([0-9]* passed, [0-9]* skipped\).*/\1/p' /tmp/kvm-check.log | tr -d '\r' | tail -n 1)
+	if [ $_rc -ne 0 ] || [ "$_res" != "RESULT: kvm-check=passed" ]; then
+		result FAIL "$_n" "L2 exit $_rc, ${_res:-no RESULT line}; ${_sum:-no summary}"
+	else
+		result PASS "$_n" "${_sum} in L2 (selftests/l2.list)"
+	fi
+}
+
 # l2_tpt NAME: boot L2 with -accel kvm,tpt=on (run-l2 -T), check that the
 # guest sees KVM_FEATURE_TPT, and run memcheck in it against the expected
 # checksum.
