@@ -29,6 +29,9 @@
  *  11. a physical interrupt (APIC self-IPI) delivered to a guest without
  *      V_INTR_MASKING and without the INTR intercept waits for the end of
  *      the STI shadow (control case)
+ *  12. VMRUN with INTERRUPT_SHADOW and EVENTINJ of an interrupt through a
+ *      trap gate, V_IRQ pending: the event ends the shadow, so the V_IRQ
+ *      is taken before the first instruction of the injected handler
  *
  * The guest is 32-bit code at CPL 0 with paging off; its interrupt
  * handler records the return EIP and leaves with VMMCALL.
@@ -54,6 +57,9 @@
 
 #define IRQ_VECTOR		0x40	/* V_IRQ */
 #define APIC_VECTOR		0x41	/* self-IPI, its handler sends EOI */
+#define INJ_VECTOR		0x42	/* EVENTINJ, a trap gate */
+#define VMCB_EVENTINJ		0x0a8
+#define EVENTINJ_VALID		(1u << 31)
 #define RFLAGS_IF		(1u << 9)
 
 #define PTE_P			(1ull << 0)
@@ -76,6 +82,7 @@ extern const char guest_npf_plain[], guest_npf_plain_load[];
 extern const char guest_movss_npf[], guest_movss_load[], guest_movss_after[];
 extern const char guest_sti_npf[], guest_sti_load[], guest_sti_npf_after[];
 extern const char guest_phys[], guest_phys_after[];
+extern const char guest_inj_handler[];
 
 asm(".pushsection .text\n"
     ".code32\n"
@@ -118,6 +125,10 @@ asm(".pushsection .text\n"
     "guest_sti_npf_after:\n"
     "	nop\n"
     "	vmmcall\n"
+    "guest_inj_handler:\n"
+    "	nop\n"
+    "	nop\n"
+    "	vmmcall\n"
     "guest_phys:\n"
     "	movl $0x1ff, 0xfee000f0\n"	/* APIC SVR: enabled */
     "	movl $0x44000 + " __stringify(APIC_VECTOR) ", 0xfee00300\n"
@@ -129,20 +140,21 @@ asm(".pushsection .text\n"
     ".code64\n"
     ".popsection");
 
-/* A 32-bit interrupt gate, selector 0x18 (boot.S's 32-bit code). */
-static uint64_t idt_gate(const char *handler)
+/* A 32-bit interrupt (0xe) or trap (0xf) gate, selector 0x18 (boot.S). */
+static uint64_t idt_gate(const char *handler, unsigned int type)
 {
 	uint64_t h = (uint64_t)handler;
 
-	return (h & 0xffff) | (0x18ull << 16) | (0x8e00ull << 32) |
-	       ((h & 0xffff0000ull) << 32);
+	return (h & 0xffff) | (0x18ull << 16) |
+	       ((0x8000ull | type << 8) << 32) | ((h & 0xffff0000ull) << 32);
 }
 
 static void idt_init(void)
 {
 	memset(guest_idt, 0, sizeof(guest_idt));
-	guest_idt[IRQ_VECTOR] = idt_gate(guest_irq);
-	guest_idt[APIC_VECTOR] = idt_gate(guest_irq_eoi);
+	guest_idt[IRQ_VECTOR] = idt_gate(guest_irq, 0xe);
+	guest_idt[APIC_VECTOR] = idt_gate(guest_irq_eoi, 0xe);
+	guest_idt[INJ_VECTOR] = idt_gate(guest_inj_handler, 0xf);
 }
 
 /* Nested tables identity-mapping the first GiB with 2 MiB user pages. */
@@ -225,7 +237,7 @@ int main(void)
 	uint64_t code;
 
 	svm_require(SVM_FEAT_NPT);
-	tap_plan(11);
+	tap_plan(12);
 	svm_enable();
 	idt_init();
 	/* Mask the 8259s: the host runs some guests with IF set. */
@@ -276,6 +288,12 @@ int main(void)
 
 	guest_init(guest_phys, false, false, 0);
 	check_irq("physical interrupt, STI", svm_run(), guest_phys_after);
+
+	guest_init(guest_nops, true, true, 0);
+	vmcb_w32(VMCB_INT_STATE, INTERRUPT_SHADOW);
+	vmcb_w32(VMCB_EVENTINJ, EVENTINJ_VALID | INJ_VECTOR);
+	check_irq("V_IRQ, EVENTINJ with INTERRUPT_SHADOW", svm_run(),
+		  guest_inj_handler);
 
 	return tap_exit_status();
 }
