@@ -11,7 +11,7 @@
  * nested page fault on its next instruction fetch, and that #VMEXIT from host
  * mode wrote the host's RIP, RAX and CR3 into the guest's VMCB.  An L2 Linux
  * then resumed at the host's RIP and hung, in about one boot in ten.
- * qemu-patches/0012 gives IGNNE# a field of its own.
+ * qemu-patches/0008 gives IGNNE# a field of its own.
  *
  * The vCPU runs on CPU 0, the first CPU of the emulated machine, and exits to
  * KVM on every CPUID of a long loop, while a thread on CPU 1 loads FPU state
