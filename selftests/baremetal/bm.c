@@ -143,3 +143,22 @@ int tap_exit_status(void)
 		  tap_failed);
 	return tap_failed ? 1 : 0;
 }
+
+static uint64_t bm_db_idt[2 * 256] __aligned(16);
+
+void bm_load_db_idt(const char *handler)
+{
+	struct {
+		uint16_t limit;
+		uint64_t base;
+	} __attribute__((packed)) idtr = { sizeof(bm_db_idt) - 1,
+					   (uint64_t)bm_db_idt };
+	uint64_t h = (uint64_t)handler;
+
+	memset(bm_db_idt, 0, sizeof(bm_db_idt));
+	/* 64-bit interrupt gate for vector 1, selector 0x08 */
+	bm_db_idt[2] = (h & 0xffff) | (0x08ull << 16) | (0x8e00ull << 32) |
+		       ((h & 0xffff0000ull) << 32);
+	bm_db_idt[3] = h >> 32;
+	asm volatile("lidt %0" : : "m" (idtr));
+}

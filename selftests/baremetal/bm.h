@@ -52,6 +52,12 @@ static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t *a,
 }
 
 void *memset(void *s, int c, size_t n);
+/*
+ * Load a host IDT whose one gate is a 64-bit interrupt gate for the #DB
+ * handler @handler (vector 1, selector 0x08); every other vector is not
+ * present.
+ */
+void bm_load_db_idt(const char *handler);
 void bm_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void __noreturn bm_exit(int status);
 

@@ -31,8 +31,6 @@
 #define DR6_INIT		0xffff0ff0ull
 #define RFLAGS_TF		(1ull << 8)
 
-static uint64_t host_idt[2 * 256] __aligned(16);
-
 volatile uint64_t db_rip;
 volatile uint32_t db_count;
 
@@ -65,23 +63,6 @@ asm(".pushsection .text\n"
     "	vmmcall\n"
     ".code64\n"
     ".popsection");
-
-static void idt_init(void)
-{
-	struct {
-		uint16_t limit;
-		uint64_t base;
-	} __attribute__((packed)) idtr = { sizeof(host_idt) - 1,
-					   (uint64_t)host_idt };
-	uint64_t h = (uint64_t)host_db;
-
-	memset(host_idt, 0, sizeof(host_idt));
-	/* 64-bit interrupt gate for vector 1, selector 0x08 */
-	host_idt[2] = (h & 0xffff) | (0x08ull << 16) | (0x8e00ull << 32) |
-		      ((h & 0xffff0000ull) << 32);
-	host_idt[3] = h >> 32;
-	asm volatile("lidt %0" : : "m" (idtr));
-}
 
 /* Host: POPF sets TF, so the STI after it is the first stepped insn. */
 static __attribute__((noinline)) void host_step_sti(void)
@@ -156,7 +137,7 @@ int main(void)
 	svm_require(0);
 	tap_plan(5);
 	svm_enable();
-	idt_init();
+	bm_load_db_idt(host_db);
 	/* Mask the 8259s: the host steps over an STI. */
 	outb(0x21, 0xff);
 	outb(0xa1, 0xff);
