@@ -1,14 +1,58 @@
-set terminal pngcairo size 1000,500 noenhanced
+# Drawn by scripts/bench-report from bench-plot.dat: cd to this
+# directory and run gnuplot bench.gp.
+set terminal pngcairo size 1480,930 noenhanced font ',10'
 set output 'bench.png'
-set title 'Modeled overhead over native (linear model, size default)'
-set ylabel 'overhead, % of native cycles'
-set style data histograms
-set style histogram rowstacked
-set style fill solid 0.8 border -1
-set boxwidth 0.7
-set key outside right top
-set xtics rotate by -30
+set multiplot title "Modeled overhead over native in % of native cycles (size default), documented prices; error bars: the price band"
+set style fill solid 0.85 border lc rgb 'black'
 set grid ytics
-set yrange [0:*]
-plot 'bench-plot.dat' using 2:xtic(1) title 'page walks', \
-     '' using 3 title 'VMM interventions'
+set xtics rotate by 40 right nomirror
+set ytics nomirror
+set key off
+set xzeroaxis lt -1
+set origin 0.000,0.475
+set size 0.425,0.475
+set title 'gups (symmetric log scale)'
+set xrange [-0.7:4.700000]
+set yrange [-0.161842:3.495779]
+set ytics ("0%%" 0.000000, "1%%" 0.301030, "3%%" 0.602060, "10%%" 1.041393, "30%%" 1.491362, "100%%" 2.004321, "300%%" 2.478566, "1000%%" 3.000434, "3000%%" 3.477266)
+plot 'bench-plot.dat' index 0 using 1:(0):($1-0.38):($1+0.38):9:10:8 with boxxyerror lc rgb variable fs solid 0.85, \
+     '' index 0 using 1:(0):($1-0.38):($1+0.38):11:12:8 with boxxyerror lc rgb variable fs pattern 4 border lc rgb 'black', \
+     '' index 0 using 1:13:14:15:xtic(2) with yerrorbars lc rgb 'black' pt 7 ps 0.6
+set origin 0.425,0.475
+set size 0.425,0.475
+set title 'pagerank'
+set xrange [-0.7:4.700000]
+set yrange [-1.032380:22.299400]
+set ytics autofreq
+set format y '%g%%'
+plot 'bench-plot.dat' index 1 using 1:(0):($1-0.38):($1+0.38):9:10:8 with boxxyerror lc rgb variable fs solid 0.85, \
+     '' index 1 using 1:(0):($1-0.38):($1+0.38):11:12:8 with boxxyerror lc rgb variable fs pattern 4 border lc rgb 'black', \
+     '' index 1 using 1:13:14:15:xtic(2) with yerrorbars lc rgb 'black' pt 7 ps 0.6
+set origin 0.000,0.000
+set size 0.425,0.475
+set title 'memcached (symmetric log scale)'
+set xrange [-0.7:4.700000]
+set yrange [-0.131691:2.844515]
+set ytics ("0%%" 0.000000, "1%%" 0.301030, "3%%" 0.602060, "10%%" 1.041393, "30%%" 1.491362, "100%%" 2.004321, "300%%" 2.478566)
+plot 'bench-plot.dat' index 2 using 1:(0):($1-0.38):($1+0.38):9:10:8 with boxxyerror lc rgb variable fs solid 0.85, \
+     '' index 2 using 1:(0):($1-0.38):($1+0.38):11:12:8 with boxxyerror lc rgb variable fs pattern 4 border lc rgb 'black', \
+     '' index 2 using 1:13:14:15:xtic(2) with yerrorbars lc rgb 'black' pt 7 ps 0.6
+set origin 0.850,0.05
+set size 0.150,0.85
+unset title
+unset border
+unset tics
+unset grid
+unset xzeroaxis
+set xrange [0:1]
+set yrange [0:1]
+set key at graph 0.05,1 left top Left reverse samplen 2 spacing 1.3 title 'configuration'
+plot NaN with boxes fs solid 0.85 lc rgb '#4d4d4d' title 'native', \
+     NaN with boxes fs solid 0.85 lc rgb '#e41a1c' title 'nested', \
+     NaN with boxes fs solid 0.85 lc rgb '#377eb8' title 'shadow', \
+     NaN with boxes fs solid 0.85 lc rgb '#a6761d' title 'tpt-opt', \
+     NaN with boxes fs solid 0.85 lc rgb '#ff7f00' title 'tpt-naive', \
+     NaN with boxes fs solid 0.85 lc rgb 'gray' title 'page walks', \
+     NaN with boxes fs pattern 4 lc rgb 'gray' title 'VMM interventions', \
+     NaN with points lc rgb 'black' pt 7 ps 0.6 title 'total (bars: band)'
+unset multiplot
