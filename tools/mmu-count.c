@@ -37,19 +37,23 @@
 #define MAX_CPUS		4096
 
 /* Field names as printed, in MSR order. */
-static const char *const field_name[NR_COUNTERS_AGILE] = {
+static const char *const field_name[NR_COUNTERS_ALL] = {
 	"walks", "fetch_walks", "stlb_hits", "refs_guest", "refs_nested",
 	"faults", "large", "dseg_checks", "dseg_guest_hits", "dseg_vmm_hits",
 	"dseg_escapes", "dseg_false_escapes", "tpt_refs_tag", "tpt_walks",
 	"tpt_tag_faults", NULL, "agile_walks", "agile_refs_shadow",
 	"agile_switch_l0", "agile_switch_l1", "agile_switch_l2",
 	"agile_switch_l3", "agile_switch_l4", "agile_switch_l5",
+	"refs_guest_mem", "refs_guest_pwc", "refs_nested_mem",
+	"refs_nested_pwc", "refs_nested_ntlb", "ntlb_hits", "ntlb_misses",
 };
 
 /*
  * The counters a bank has: the base ones, the direct-segment ones with
- * DSEG_CPUID_BIT, the TPT ones with TPT_CPUID_BIT and the agile paging
- * ones with AGILE_CPUID_BIT; a bit per index.
+ * DSEG_CPUID_BIT, the TPT ones with TPT_CPUID_BIT, the agile paging
+ * ones with AGILE_CPUID_BIT and those of the page-walk caches with
+ * PWC_CPUID_BIT or NTLB_CPUID_BIT (without, they read what refs_guest
+ * and refs_nested do, or 0 on a QEMU without them); a bit per index.
  */
 static uint32_t counters = (1u << NR_COUNTERS) - 1;
 
@@ -116,6 +120,9 @@ static int have_mmucnt(uint32_t geo[3])
 	if (eax & AGILE_CPUID_BIT)
 		counters |= ((1u << NR_COUNTERS_AGILE) - 1) &
 			    ~((1u << CNT_AGILE_WALKS) - 1);
+	if (eax & (PWC_CPUID_BIT | NTLB_CPUID_BIT))
+		counters |= ((1u << NR_COUNTERS_ALL) - 1) &
+			    ~((1u << CNT_REFS_GUEST_MEM) - 1);
 	return !!(eax & MMUCNT_CPUID_BIT);
 }
 
@@ -237,24 +244,28 @@ static int msr_write(const struct cpu *c, uint32_t msr, uint64_t val)
 
 /*
  * The MSR of counter @i of the bank whose first MSR is @base: the agile
- * paging counters have MSRs of their own.
+ * paging counters and those of the page-walk caches have MSRs of their
+ * own.
  */
 static uint32_t counter_msr(uint32_t base, int i)
 {
 	if (i < CNT_AGILE_WALKS)
 		return base + i;
+	if (i >= CNT_REFS_GUEST_MEM)
+		return (base == MSR_MMUCNT_HOST ? MSR_MMUCNT_CACHE_HOST :
+			MSR_MMUCNT_CACHE_GUEST) + i - CNT_REFS_GUEST_MEM;
 	return (base == MSR_MMUCNT_HOST ? MSR_MMUCNT_AGILE_HOST :
 		MSR_MMUCNT_AGILE_GUEST) + i - CNT_AGILE_WALKS;
 }
 
 /* Add the bank at MSR @base of @c to @sum. */
 static int read_bank(const struct cpu *c, uint32_t base,
-		     uint64_t sum[NR_COUNTERS_AGILE])
+		     uint64_t sum[NR_COUNTERS_ALL])
 {
 	uint64_t v;
 	int i;
 
-	for (i = 0; i < NR_COUNTERS_AGILE; i++) {
+	for (i = 0; i < NR_COUNTERS_ALL; i++) {
 		if (!has_counter(i))
 			continue;
 		if (msr_read(c, counter_msr(base, i), &v))
@@ -265,7 +276,7 @@ static int read_bank(const struct cpu *c, uint32_t base,
 }
 
 /* References per walk, both dimensions; 0 when nothing walked. */
-static double refs_per_walk(const uint64_t cnt[NR_COUNTERS_AGILE])
+static double refs_per_walk(const uint64_t cnt[NR_COUNTERS_ALL])
 {
 	if (!cnt[CNT_WALKS])
 		return 0;
@@ -274,20 +285,20 @@ static double refs_per_walk(const uint64_t cnt[NR_COUNTERS_AGILE])
 }
 
 static void print_bank(FILE *out, int csv, const char *bank,
-		       const uint64_t cnt[NR_COUNTERS_AGILE])
+		       const uint64_t cnt[NR_COUNTERS_ALL])
 {
 	int i;
 
 	if (csv) {
 		fprintf(out, "%s", bank);
-		for (i = 0; i < NR_COUNTERS_AGILE; i++)
+		for (i = 0; i < NR_COUNTERS_ALL; i++)
 			if (has_counter(i))
 				fprintf(out, ",%" PRIu64, cnt[i]);
 		fprintf(out, ",%.2f\n", refs_per_walk(cnt));
 		return;
 	}
 	fprintf(out, "%s: bank=%s", prog, bank);
-	for (i = 0; i < NR_COUNTERS_AGILE; i++)
+	for (i = 0; i < NR_COUNTERS_ALL; i++)
 		if (has_counter(i))
 			fprintf(out, " %s=%" PRIu64, field_name[i], cnt[i]);
 	fprintf(out, " refs_per_walk=%.2f\n", refs_per_walk(cnt));
@@ -298,7 +309,7 @@ static void print_csv_header(FILE *out)
 	int i;
 
 	fprintf(out, "bank");
-	for (i = 0; i < NR_COUNTERS_AGILE; i++)
+	for (i = 0; i < NR_COUNTERS_ALL; i++)
 		if (has_counter(i))
 			fprintf(out, ",%s", field_name[i]);
 	fprintf(out, ",refs_per_walk\n");
@@ -346,7 +357,7 @@ static int run(char *argv[])
 
 int main(int argc, char *argv[])
 {
-	uint64_t host[NR_COUNTERS_AGILE] = { 0 }, guest[NR_COUNTERS_AGILE] = { 0 };
+	uint64_t host[NR_COUNTERS_ALL] = { 0 }, guest[NR_COUNTERS_ALL] = { 0 };
 	int banks = BANK_BOTH, csv = 0, quiet = 0, ncpus, i, opt, status;
 	static int ids[MAX_CPUS];
 	const char *outfile = NULL;
@@ -450,11 +461,17 @@ int main(int argc, char *argv[])
 		if (csv) {
 			print_csv_header(out);
 		} else {
-			fprintf(out, "%s: %s: status=%d cpus=%d tlb: l1d=%u l2d=%u/%u-way l1i=%u l2i=%u/%u-way\n",
+			fprintf(out, "%s: %s: status=%d cpus=%d tlb: l1d=%u l2d=%u/%u-way l1i=%u l2i=%u/%u-way",
 				prog, argv[optind], status, ncpus,
 				geo[0] & 0xffff, geo[0] >> 16, geo[2] & 0xff,
 				geo[1] & 0xffff, geo[1] >> 16,
 				(geo[2] >> 8) & 0xff);
+			/* EDX[23:16], [31:24]: 0 while the cache is off */
+			if ((geo[2] >> 16) & 0xff)
+				fprintf(out, " pwc=%u", (geo[2] >> 16) & 0xff);
+			if (geo[2] >> 24)
+				fprintf(out, " ntlb=%u", geo[2] >> 24);
+			fputc('\n', out);
 		}
 	}
 	if (banks & BANK_HOST)

@@ -53,7 +53,22 @@ enum {
 	CNT_AGILE_SWITCH_L3,
 	CNT_AGILE_SWITCH_L4,
 	CNT_AGILE_SWITCH_L5,
-	NR_COUNTERS_AGILE
+	NR_COUNTERS_AGILE,
+	/*
+	 * Where the references were served, in MSRs of their own
+	 * (MSR_MMUCNT_CACHE_HOST/GUEST + index - CNT_REFS_GUEST_MEM); they
+	 * exist with MMUCNT and matter with PWC_CPUID_BIT or NTLB_CPUID_BIT.
+	 * REFS_GUEST = GUEST_MEM + GUEST_PWC, REFS_NESTED = NESTED_MEM +
+	 * NESTED_PWC + NESTED_NTLB.
+	 */
+	CNT_REFS_GUEST_MEM = NR_COUNTERS_AGILE,
+	CNT_REFS_GUEST_PWC,
+	CNT_REFS_NESTED_MEM,
+	CNT_REFS_NESTED_PWC,
+	CNT_REFS_NESTED_NTLB,
+	CNT_NTLB_HITS,
+	CNT_NTLB_MISSES,
+	NR_COUNTERS_ALL
 };
 
 /* Direct segments: the CPUID bit and the guest segment's MSRs */
@@ -75,5 +90,11 @@ enum {
 #define AGILE_CPUID_BIT		(1u << 3)
 #define MSR_MMUCNT_AGILE_HOST	0xc0011f50u
 #define MSR_MMUCNT_AGILE_GUEST	0xc0011f58u
+
+/* Page-walk caches and nested TLB: the CPUID bits, counters 24 to 30 */
+#define PWC_CPUID_BIT		(1u << 4)
+#define NTLB_CPUID_BIT		(1u << 5)
+#define MSR_MMUCNT_CACHE_HOST	0xc0011f60u
+#define MSR_MMUCNT_CACHE_GUEST	0xc0011f68u
 
 #endif /* MMUVIRT_MMUCNT_H */
