@@ -29,6 +29,14 @@
  *   8. native (1D) walks of the host, boot.S's 2 MiB pages: after INVLPG,
  *      3 references from memory; then, in the next 2 MiB page, the PML4E
  *      and the PDPE come from the PWC
+ *   9. Translation Pass-Through (ASID 3, tables identity-mapping the
+ *      area): a TPT walk is a 1D walk through the guest PWC, the code
+ *      page cold, D6 warm
+ *  10. a TPT leaf with the GPA bit (D7): the final address's nested walk,
+ *      in an ASID whose nested caches are empty
+ *  11. another one (D8): the nested PWC serves the upper nested levels
+ *  12. INVLPGA of D7, read again: the guest PWC is gone, the nested TLB
+ *      has D7
  *
  * In every case REFS_GUEST and REFS_NESTED count what they count without
  * caches (4 and 20 per walk), whatever served the references.
@@ -53,24 +61,34 @@
 #define MSR_MMUCNT_CACHE_GUEST0	0xc0011f68
 #define CPUID_PWC		(1u << 4)	/* CPUID 0x80000030 EAX */
 #define CPUID_NTLB		(1u << 5)
+#define CPUID_TPT		(1u << 2)
+#define MSR_TPT_TAG_BASE	0xc0011f40
+#define MSR_TPT_TAG_END		0xc0011f41
+#define PTE_TPT_GPA		(1ull << 52)
+#define VM_TAG			0x2a
+#define MEM_BYTES		(512ull << 20)	/* run-baremetal's -m 512 */
 
 enum { CNT_WALKS = 0, CNT_REFS_GUEST = 3, CNT_REFS_NESTED = 4 };
 enum { C_G_MEM, C_G_PWC, C_N_MEM, C_N_PWC, C_N_NTLB, C_NTLB_HITS,
        C_NTLB_MISSES, C_NR };
 
-#define AREA_PAGES		16
+#define AREA_PAGES		24
 #define PG_PML4			0
 #define PG_PDPT			1
 #define PG_PD			2
 #define PG_PT			3
 #define PG_CODE			4
 #define PG_DATA			5	/* D0; Dn is PG_DATA + n */
+#define PG_TPT			16	/* the TPT PML4, PDPT, PD and PT */
 
-static uint8_t area[AREA_PAGES][4096] __aligned(2 << 20);
+/* The area: AREA_PAGES pages from the first 2 MiB boundary in the space */
+static uint8_t area_space[(2 << 20) + AREA_PAGES * 4096] __aligned(4096);
+static uint8_t (*area)[4096];
 static uint64_t npt_pml4[512] __aligned(4096);
 static uint64_t npt_pdpt[512] __aligned(4096);
 static uint64_t npt_pd[512] __aligned(4096);
 static uint64_t npt_pt[512] __aligned(4096);
+static uint16_t tags[MEM_BYTES >> 12] __aligned(4096);
 
 /* The guest snippets, copied to the code page: no stack, no relocation. */
 extern const char snip_exit[], snip_read[], snip_cr3_read[], snip_end[];
@@ -109,11 +127,13 @@ static uint64_t *table(int page)
 
 static void tables_init(void)
 {
-	uint64_t base = pa(area);
 	uint64_t f = PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D;
+	uint64_t base;
 	int i;
 
-	memset(area, 0, sizeof(area));
+	area = (void *)((pa(area_space) + (2 << 20) - 1) & ~((2ull << 20) - 1));
+	base = pa(area);
+	memset(area, 0, AREA_PAGES * 4096);
 	memset(npt_pml4, 0, 4096);
 	memset(npt_pdpt, 0, 4096);
 	/* Nested: 2 MiB identity pages, 4 KiB ones over the area. */
@@ -152,6 +172,36 @@ static uint64_t ccnt(int i)
 }
 
 /*
+ * TPT tables at PG_TPT that identity-map the area by 4 KiB pages, D7 and
+ * D8 with the GPA bit; every frame of the area tagged as the VM's.
+ */
+static void tpt_init(void)
+{
+	uint64_t base = pa(area);
+	uint64_t f = PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D;
+	int i;
+
+	memset(tags, 0, sizeof(tags));
+	for (i = 0; i < AREA_PAGES; i++)
+		tags[(base >> 12) + i] = VM_TAG;
+	table(PG_TPT)[(base >> 39) & 511] = pa(area[PG_TPT + 1]) | f;
+	table(PG_TPT + 1)[(base >> 30) & 511] = pa(area[PG_TPT + 2]) | f;
+	table(PG_TPT + 2)[(base >> 21) & 511] = pa(area[PG_TPT + 3]) | f;
+	for (i = 0; i < AREA_PAGES; i++)
+		table(PG_TPT + 3)[((base >> 12) & 511) + i] = pa(area[i]) | f;
+	table(PG_TPT + 3)[((base >> 12) & 511) + PG_DATA + 7] |= PTE_TPT_GPA;
+	table(PG_TPT + 3)[((base >> 12) & 511) + PG_DATA + 8] |= PTE_TPT_GPA;
+	wrmsr(MSR_TPT_TAG_BASE, pa(tags));
+	wrmsr(MSR_TPT_TAG_END, pa(tags) + sizeof(tags));
+	vmcb_w64(VMCB_TPT_TAG, VM_TAG);
+	vmcb_w64(VMCB_TPT_CR3, pa(area[PG_TPT]) | 1);
+	vmcb_w64(VMCB_TPT_CTL, 1);
+}
+
+/* REFS_NESTED per walk, 20 for 4K/4K (set in main: no .data) */
+static int nested_per_walk;
+
+/*
  * VMRUN the guest at @snip with RAX = Dn (@data) under @asid and
  * @tlb_ctl, and check its counts against @w.
  */
@@ -175,7 +225,7 @@ static void run_case(const char *what, const char *snip, int data,
 		got[i] = ccnt(i);
 
 	ok = code == SVM_EXIT_VMMCALL && walks == w->walks &&
-	     refs_g == 4 * walks && refs_n == 20 * walks;
+	     refs_g == 4 * walks && refs_n == nested_per_walk * walks;
 	for (i = 0; i <= C_N_NTLB; i++)
 		ok = ok && got[i] == w->c[i];
 	bm_printf("# %s: exit 0x%lx walks %lu refs_guest %lu refs_nested %lu "
@@ -266,6 +316,57 @@ static void native_case(bool pwc)
 		   (y >> 8) & 0xff, y & 0xff, pwc ? "1/2" : "3/0");
 }
 
+/* TPT: the code page cold and D6 warm, 1D */
+static const struct want tpt_cold[4] = {
+	{ 2, { 8, 0, 0, 0, 0 } },
+	{ 2, { 5, 3, 0, 0, 0 } },
+	{ 2, { 8, 0, 0, 0, 0 } },
+	{ 2, { 5, 3, 0, 0, 0 } },
+};
+/* D7 with the GPA bit: its nested walk in an empty nested dimension */
+static const struct want tpt_gpa[4] = {
+	{ 1, { 4, 0, 4, 0, 0 } },
+	{ 1, { 1, 3, 4, 0, 0 } },
+	{ 1, { 4, 0, 4, 0, 0 } },
+	{ 1, { 1, 3, 4, 0, 0 } },
+};
+/* D8 with the GPA bit: the upper nested levels are cached now */
+static const struct want tpt_gpa2[4] = {
+	{ 1, { 4, 0, 4, 0, 0 } },
+	{ 1, { 1, 3, 1, 3, 0 } },
+	{ 1, { 4, 0, 4, 0, 0 } },
+	{ 1, { 1, 3, 1, 3, 0 } },
+};
+/* D7 after INVLPGA: the guest PWC is empty, the NTLB has D7 */
+static const struct want tpt_invlpga[4] = {
+	{ 1, { 4, 0, 4, 0, 0 } },
+	{ 1, { 4, 0, 1, 3, 0 } },
+	{ 1, { 4, 0, 0, 0, 4 } },
+	{ 1, { 4, 0, 0, 0, 4 } },
+};
+
+static void tpt_cases(int set)
+{
+	if (!mmu_ext_has(CPUID_TPT)) {
+		for (int i = 0; i < 4; i++)
+			tap_result(true, "TPT case skipped: no tpt");
+		return;
+	}
+	tpt_init();
+	nested_per_walk = 0;
+	run_case("TPT, code cold, D6 warm", snip_read, 6, 3, 1,
+		 &tpt_cold[set]);
+	nested_per_walk = 4;
+	run_case("TPT leaf with the GPA bit (D7)", snip_read, 7, 3, 0,
+		 &tpt_gpa[set]);
+	run_case("another one (D8)", snip_read, 8, 3, 0, &tpt_gpa2[set]);
+	asm volatile("invlpga %%rax, %%ecx" : : "a" (pa(area[PG_DATA + 7])),
+		     "c" (3));
+	run_case("D7 after INVLPGA", snip_read, 7, 3, 0, &tpt_invlpga[set]);
+	vmcb_w64(VMCB_TPT_CTL, 0);
+	nested_per_walk = 20;
+}
+
 int main(void)
 {
 	int set;
@@ -276,7 +377,8 @@ int main(void)
 	bm_printf("# mmu-pwc %s, mmu-ntlb %s\n", set & 1 ? "on" : "off",
 		  set & 2 ? "on" : "off");
 
-	tap_plan(8);
+	tap_plan(12);
+	nested_per_walk = 20;
 	svm_enable();
 	tables_init();
 	vmcb_init(guest_rip(snip_exit), pa(npt_pml4));
@@ -293,6 +395,7 @@ int main(void)
 	run_case("in another ASID", snip_read, 4, 2, 0, &flushed[set]);
 	run_case("back in the first ASID", snip_read, 5, 1, 0, &warm[set]);
 	native_case(set & 1);
+	tpt_cases(set);
 
 	bm_exit(tap_exit_status());
 }
