@@ -22,7 +22,11 @@
  *   - with more than one CPU: threads of the process that already run on
  *     the other CPUs when it maps /dev/dseg get the segment too (their
  *     CPU's DSEG_CTL and DSEG_BASE, read through /dev/cpu/N/msr while
- *     they spin there), not only at their next switch to another mm.
+ *     they spin there), not only at their next switch to another mm;
+ *   - the memory is pinned, so it is not for everybody: /dev/dseg is
+ *     root's (a process of user nobody may not open it), and without
+ *     CAP_IPC_LOCK a mapping counts against RLIMIT_MEMLOCK: with a limit
+ *     of 1 MiB, 2 MiB are refused and 512 KiB show as VmLck while mapped.
  *
  * usage: dseg-check [MiB] (default 16).  Prints one RESULT line with
  * check=passed or check=failed and exits 0 or 1.
@@ -42,6 +46,9 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/capability.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 
 #define PAGE	4096UL
 
@@ -272,6 +279,93 @@ static void check_threads(size_t len)
 	       ncpu - 1);
 }
 
+/* Drop CAP_IPC_LOCK from this process's effective and permitted sets. */
+static int drop_ipc_lock(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data))
+		return -1;
+	data[0].effective &= ~(1u << CAP_IPC_LOCK);
+	data[0].permitted &= ~(1u << CAP_IPC_LOCK);
+	return syscall(SYS_capset, &hdr, data);
+}
+
+/* VmLck of this process in KiB, -1 when /proc says nothing. */
+static long vmlck_kib(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[128];
+	long kib = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmLck: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+/* The child of check_limits() without CAP_IPC_LOCK; returns failures. */
+static int limits_child(void)
+{
+	struct rlimit rl = { .rlim_cur = 1 << 20, .rlim_max = 1 << 20 };
+	uint64_t *t;
+	long kib;
+
+	CHECK(!drop_ipc_lock(), "dropping CAP_IPC_LOCK: %s", strerror(errno));
+	CHECK(!setrlimit(RLIMIT_MEMLOCK, &rl), "RLIMIT_MEMLOCK: %s",
+	      strerror(errno));
+	t = map_dseg(2 << 20);
+	CHECK(!t && (errno == ENOMEM || errno == EAGAIN),
+	      "2 MiB with RLIMIT_MEMLOCK 1 MiB and no CAP_IPC_LOCK: %s, wanted ENOMEM",
+	      t ? "mapped" : strerror(errno));
+	if (t)
+		munmap(t, 2 << 20);
+	t = map_dseg(512 << 10);
+	CHECK(t, "512 KiB with RLIMIT_MEMLOCK 1 MiB: %s", strerror(errno));
+	if (t) {
+		kib = vmlck_kib();
+		CHECK(kib == 512, "VmLck %ld kB while 512 KiB are mapped", kib);
+		munmap(t, 512 << 10);
+		kib = vmlck_kib();
+		CHECK(kib == 0, "VmLck %ld kB after the unmap", kib);
+	}
+	return failures;
+}
+
+/* /dev/dseg pins memory: root's only, and RLIMIT_MEMLOCK counts. */
+static void check_limits(void)
+{
+	int status, fd;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		if (setuid(65534))
+			_exit(2);
+		fd = open("/dev/dseg", O_RDWR);
+		_exit(fd >= 0 ? 1 : errno == EACCES ? 0 : 3);
+	}
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid &&
+	      WIFEXITED(status) && !WEXITSTATUS(status),
+	      "user nobody opening /dev/dseg: status 0x%x (1: it opened, 3: not EACCES), wanted refused",
+	      status);
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0)
+		_exit(limits_child() ? 1 : 0);
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid &&
+	      WIFEXITED(status) && !WEXITSTATUS(status),
+	      "the RLIMIT_MEMLOCK child failed (status 0x%x)", status);
+}
+
 int main(int argc, char **argv)
 {
 	size_t mib = argc > 1 ? strtoul(argv[1], NULL, 0) : 16;
@@ -352,6 +446,7 @@ int main(int argc, char **argv)
 	}
 
 	check_threads(len);
+	check_limits();
 
 	printf("RESULT: name=dseg-check mib=%zu escaped=%d failures=%d check=%s\n",
 	       mib, escaped, failures, failures ? "failed" : "passed");
