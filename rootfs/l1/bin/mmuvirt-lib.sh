@@ -247,6 +247,28 @@ l2_tpt_storm() {
 	fi
 }
 
+# l2_tpt_mm NAME [RUN-L2 OPTION...]: boot L2 with Translation
+# Pass-Through and a 64 MiB swap disk (run-l2 -T -w 64M, and the options
+# given) and run tpt-mm-check in it under mmu-count: TPT tables freed with
+# the normal ones, reclaim zapping only the page it unmaps, and racing
+# fills that neither fall back nor rebuild (rootfs/l2/tpt-mm-check).
+# Passes when tpt-mm-check passes and the emulated CPU made TPT walks
+# without a tag fault.
+l2_tpt_mm() {
+	_n=$1
+	shift
+	l2_tpt_run tpt-mm-check -w 64M "$@"
+	_cnt="tpt_walks=${_walks:-none} tpt_tag_faults=${_faults:-none}"
+	_cases=$(sed -n 's/^tpt-mm: \([a-z]*\): \([a-zA-Z]*\):.*/\1 \2/p' /tmp/tpt-mm-check.log 2>/dev/null | tr '\n' ' ')
+	if [ $_rc -ne 0 ] || [ "$_res" != "RESULT: tpt-mm-check=passed" ]; then
+		result FAIL "$_n" "L2 exit $_rc, ${_res:-no RESULT line}; $_cnt"
+	elif [ "${_walks:-0}" -eq 0 ] || [ "${_faults:-1}" -ne 0 ]; then
+		result FAIL "$_n" "tpt-mm-check passed, but $_cnt (want walks above 0, no tag fault)"
+	else
+		result PASS "$_n" "${_cases}; $_cnt"
+	fi
+}
+
 # l2_tpt_revoke NAME [RUN-L2 OPTION...]: boot L2 with Translation
 # Pass-Through and a console that may drive its QEMU monitor (run-l2 -T -M)
 # and run tpt-revoke in it under mmu-count: the guest has L1's QEMU turn
