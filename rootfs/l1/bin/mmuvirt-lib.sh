@@ -248,16 +248,18 @@ l2_tpt_storm() {
 }
 
 # l2_tpt_mm NAME [RUN-L2 OPTION...]: boot L2 with Translation
-# Pass-Through and a 64 MiB swap disk (run-l2 -T -w 64M, and the options
-# given) and run tpt-mm-check in it under mmu-count: TPT tables freed with
-# the normal ones, reclaim zapping only the page it unmaps, and racing
-# fills that neither fall back nor rebuild (rootfs/l2/tpt-mm-check).
+# Pass-Through, a 64 MiB swap disk and 128 MiB to plug, which its console
+# may ask for (run-l2 -T -w 64M -M -p 128M, and the options given), and
+# run tpt-mm-check in it under mmu-count: TPT tables freed with the normal
+# ones, reclaim zapping only the page it unmaps, racing fills that neither
+# fall back nor rebuild, swap pressure, and hot-added memory passed
+# through after one rebuild (rootfs/l2/tpt-mm-check).
 # Passes when tpt-mm-check passes and the emulated CPU made TPT walks
 # without a tag fault.
 l2_tpt_mm() {
 	_n=$1
 	shift
-	l2_tpt_run tpt-mm-check -w 64M "$@"
+	l2_tpt_run tpt-mm-check -w 64M -M -p 128M "$@"
 	_cnt="tpt_walks=${_walks:-none} tpt_tag_faults=${_faults:-none}"
 	_cases=$(sed -n 's/^tpt-mm: \([a-z]*\): \([a-zA-Z]*\):.*/\1 \2/p' /tmp/tpt-mm-check.log 2>/dev/null | tr '\n' ' ')
 	if [ $_rc -ne 0 ] || [ "$_res" != "RESULT: tpt-mm-check=passed" ]; then
