@@ -26,14 +26,14 @@
  *                     page's TPT leaf, not every leaf of the process
  *                     (zapped_entries may grow by at most 8); the page
  *                     must read back what was written.
- *   race [SECONDS]    two threads on two CPUs (default 10 s): one drops
+ *   race [SECONDS]    two threads on two CPUs (default 6 s): one drops
  *                     a shared page with MADV_DONTNEED and writes it
  *                     again, the other reads and writes it, so that both
  *                     fault on it and often find it already filled by
  *                     the other: no fallback and no rebuild may follow
  *                     (fallbacks and rebuilds unchanged, active still 1).
  *   pressure [SECONDS]
- *                     (default 20) three processes, each with a data
+ *                     (default 12) three processes, each with a data
  *                     thread and a churn thread, for SECONDS: the data
  *                     threads fill their share of more anonymous memory
  *                     than is available (MemAvailable plus up to 48 MiB,
@@ -572,9 +572,9 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "reclaim"))
 		return case_reclaim(arg > 0 ? arg : 4096);
 	if (!strcmp(argv[1], "race"))
-		return case_race(arg > 0 ? arg : 10);
+		return case_race(arg > 0 ? arg : 6);
 	if (!strcmp(argv[1], "pressure"))
-		return case_pressure(arg > 0 ? arg : 20);
+		return case_pressure(arg > 0 ? arg : 12);
 	die("unknown case '%s'", argv[1]);
 	return 2;
 }
