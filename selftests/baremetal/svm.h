@@ -9,6 +9,16 @@
 
 #include "bm.h"
 
+/* Page-table entry bits (APM vol. 2, 5.3-5.4), shared by the tests' tables */
+#define PTE_P			(1ull << 0)
+#define PTE_RW			(1ull << 1)
+#define PTE_US			(1ull << 2)
+#define PTE_A			(1ull << 5)
+#define PTE_D			(1ull << 6)
+#define PTE_PS			(1ull << 7)
+#define PTE_BIT8		(1ull << 8)	/* reserved in PML4Es on AMD */
+#define PTE_NX			(1ull << 63)
+
 #define SVM_EXIT_READ_CR0	0x000
 #define SVM_EXIT_WRITE_CR0	0x010
 #define SVM_EXIT_READ_DR0	0x020

@@ -46,14 +46,7 @@
  */
 #include "svm.h"
 
-#define PTE_P			(1ull << 0)
-#define PTE_RW			(1ull << 1)
-#define PTE_US			(1ull << 2)
-#define PTE_A			(1ull << 5)
-#define PTE_D			(1ull << 6)
-#define PTE_PS			(1ull << 7)
 #define PTE_SWITCH		(1ull << 52)
-#define PTE_NX			(1ull << 63)
 
 #define PF_P			(1ull << 0)
 #define PF_W			(1ull << 1)

@@ -23,10 +23,6 @@
  */
 #include "svm.h"
 
-#define PTE_P			(1ull << 0)
-#define PTE_RW			(1ull << 1)
-#define PTE_US			(1ull << 2)
-#define PTE_PS			(1ull << 7)
 #define PTE_RSVD51		(1ull << 51)	/* above MAXPHYADDR */
 
 #define PF_P			(1ull << 0)

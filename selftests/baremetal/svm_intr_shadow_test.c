@@ -62,10 +62,6 @@
 #define EVENTINJ_VALID		(1u << 31)
 #define RFLAGS_IF		(1u << 9)
 
-#define PTE_P			(1ull << 0)
-#define PTE_RW			(1ull << 1)
-#define PTE_US			(1ull << 2)
-#define PTE_PS			(1ull << 7)
 #define NPF_ADDR		0x10000000u	/* 256 MiB, its own 2 MiB page */
 
 static uint64_t guest_idt[256] __aligned(8);

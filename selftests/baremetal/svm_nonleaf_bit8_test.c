@@ -31,12 +31,6 @@
  */
 #include "svm.h"
 
-#define PTE_P			(1ull << 0)
-#define PTE_RW			(1ull << 1)
-#define PTE_US			(1ull << 2)
-#define PTE_PS			(1ull << 7)
-#define PTE_BIT8		(1ull << 8)
-
 #define PF_P			(1ull << 0)
 #define PF_US			(1ull << 2)
 #define PF_RSVD			(1ull << 3)

@@ -24,13 +24,6 @@
  */
 #include "svm.h"
 
-#define PTE_P			(1ull << 0)
-#define PTE_RW			(1ull << 1)
-#define PTE_A			(1ull << 5)
-#define PTE_PS			(1ull << 7)
-#define PTE_BIT8		(1ull << 8)
-#define PTE_NX			(1ull << 63)
-
 #define PF_P			(1ull << 0)
 #define PF_RSVD			(1ull << 3)
 #define SVM_EXIT_PF		(SVM_EXIT_EXCP_BASE + 14)

@@ -47,13 +47,6 @@
  */
 #include "svm.h"
 
-#define PTE_P			(1ull << 0)
-#define PTE_RW			(1ull << 1)
-#define PTE_US			(1ull << 2)
-#define PTE_A			(1ull << 5)
-#define PTE_D			(1ull << 6)
-#define PTE_PS			(1ull << 7)
-
 #define MSR_MMUCNT_CTL		0xc0011f00
 #define MSR_MMUCNT_HOST0	0xc0011f10
 #define MSR_MMUCNT_GUEST0	0xc0011f20

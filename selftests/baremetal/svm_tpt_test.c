@@ -39,10 +39,6 @@
  */
 #include "svm.h"
 
-#define PTE_P			(1ull << 0)
-#define PTE_RW			(1ull << 1)
-#define PTE_US			(1ull << 2)
-#define PTE_PS			(1ull << 7)
 #define PTE_TPT_GPA		(1ull << 52)
 
 #define PF_W			(1ull << 1)

@@ -32,11 +32,6 @@
 #define VMCB_KERNEL_GS_BASE	0x620
 #define MSR_KERNEL_GS_BASE	0xc0000102
 
-#define PTE_P			(1ull << 0)
-#define PTE_RW			(1ull << 1)
-#define PTE_US			(1ull << 2)
-#define PTE_PS			(1ull << 7)
-
 static uint8_t page[4096] __aligned(4096);
 static uint64_t npt_pml4[512] __aligned(4096);
 static uint64_t npt_pdpt[512] __aligned(4096);
