@@ -190,16 +190,22 @@ static int swapped_out(const void *addr)
 	return !!(e & (1ULL << 62));
 }
 
+/* Run the calling thread on @cpu only. */
+static void pin_to_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
 static volatile int spin_stop, spinning;
 
 /* Keeps the mm loaded on CPU 1, so that reclaim batches its flush. */
 static void *spinner(void *arg)
 {
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(1, &set);
-	sched_setaffinity(0, sizeof(set), &set);
+	pin_to_cpu(1);
 	spinning = 1;
 	while (!spin_stop)
 		;
@@ -231,11 +237,7 @@ static int case_reclaim(long pages)
 	 */
 	if (sysconf(_SC_NPROCESSORS_ONLN) > 1 &&
 	    !pthread_create(&spin, NULL, spinner, NULL)) {
-		cpu_set_t set;
-
-		CPU_ZERO(&set);
-		CPU_SET(0, &set);
-		sched_setaffinity(0, sizeof(set), &set);
+		pin_to_cpu(0);
 		spun = 1;
 		while (!spinning)
 			;
@@ -275,11 +277,8 @@ struct racer {
 static void *race_thread(void *arg)
 {
 	struct racer *r = arg;
-	cpu_set_t set;
 
-	CPU_ZERO(&set);
-	CPU_SET(r->cpu, &set);
-	sched_setaffinity(0, sizeof(set), &set);
+	pin_to_cpu(r->cpu);
 	while (!*r->stop) {
 		if (r->dropper)
 			madvise((void *)r->page, PAGE, MADV_DONTNEED);
