@@ -2,7 +2,7 @@
 # Sourced by the L2 TPT checks (tpt-check, tpt-revoke), which set PROG to
 # their name first: check-lib.sh, and the TPT guest's sysfs directory T
 # with its stats (tpt_stat, show_stats), and turning TPT off and on
-# (set_enabled).
+# (set_enabled), and waiting for a condition (wait_for).
 . /bin/check-lib.sh
 T=/sys/kernel/mm/tpt
 
@@ -34,4 +34,20 @@ set_enabled() {
 	else
 		bad "wrote $1 to enabled: active is '$_a' after ${_i}s, not $1"
 	fi
+}
+
+# wait_for SECONDS WHAT CONDITION...: poll CONDITION each second.
+wait_for() {
+	_max=$1 _what=$2 _i=0
+	shift 2
+	while ! "$@"; do
+		_i=$((_i + 1))
+		if [ $_i -ge "$_max" ]; then
+			bad "no $_what after ${_max}s"
+			show_stats "at the timeout"
+			return 1
+		fi
+		sleep 1
+	done
+	echo "$PROG: $_what after ${_i}s"
 }
